@@ -1,0 +1,210 @@
+//! The model configuration as `config.json` on the Hugging Face Hub describes it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// How the convolutions are normalised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NormType {
+    /// Weight normalisation, folded into the weights at load (the 24 kHz model).
+    WeightNorm,
+    /// `GroupNorm(1, channels)` after each convolution (the 48 kHz model).
+    TimeGroupNorm,
+}
+
+/// How convolution inputs are padded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PadMode {
+    /// Mirror the signal around its edges (both published models).
+    Reflect,
+    /// Pad with zeros.
+    #[serde(alias = "zero", alias = "zeros")]
+    Constant,
+    /// Repeat the edge sample.
+    Replicate,
+}
+
+/// The fields of transformers' `EncodecConfig` this crate uses; unknown fields are ignored and
+/// missing ones take transformers' defaults (which describe the 24 kHz model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EncodecConfig {
+    pub target_bandwidths: Vec<f32>,
+    pub sampling_rate: u32,
+    pub audio_channels: usize,
+    pub normalize: bool,
+    pub chunk_length_s: Option<f64>,
+    pub overlap: Option<f64>,
+    pub hidden_size: usize,
+    pub num_filters: usize,
+    pub num_residual_layers: usize,
+    pub upsampling_ratios: Vec<usize>,
+    pub norm_type: NormType,
+    pub kernel_size: usize,
+    pub last_kernel_size: usize,
+    pub residual_kernel_size: usize,
+    pub dilation_growth_rate: usize,
+    pub use_causal_conv: bool,
+    pub pad_mode: PadMode,
+    pub compress: usize,
+    pub num_lstm_layers: usize,
+    pub trim_right_ratio: f64,
+    pub codebook_size: usize,
+    pub codebook_dim: Option<usize>,
+    pub use_conv_shortcut: bool,
+}
+
+impl Default for EncodecConfig {
+    fn default() -> Self {
+        Self::encodec_24khz()
+    }
+}
+
+impl EncodecConfig {
+    /// `facebook/encodec_24khz`: mono, causal, weight norm, 1.5–24 kbps.
+    pub fn encodec_24khz() -> Self {
+        Self {
+            target_bandwidths: vec![1.5, 3.0, 6.0, 12.0, 24.0],
+            sampling_rate: 24_000,
+            audio_channels: 1,
+            normalize: false,
+            chunk_length_s: None,
+            overlap: None,
+            hidden_size: 128,
+            num_filters: 32,
+            num_residual_layers: 1,
+            upsampling_ratios: vec![8, 5, 4, 2],
+            norm_type: NormType::WeightNorm,
+            kernel_size: 7,
+            last_kernel_size: 7,
+            residual_kernel_size: 3,
+            dilation_growth_rate: 2,
+            use_causal_conv: true,
+            pad_mode: PadMode::Reflect,
+            compress: 2,
+            num_lstm_layers: 2,
+            trim_right_ratio: 1.0,
+            codebook_size: 1024,
+            codebook_dim: None,
+            use_conv_shortcut: true,
+        }
+    }
+
+    /// `facebook/encodec_48khz`: stereo, non-causal, time group norm, 1 s segments, 3–24 kbps.
+    pub fn encodec_48khz() -> Self {
+        Self {
+            target_bandwidths: vec![3.0, 6.0, 12.0, 24.0],
+            sampling_rate: 48_000,
+            audio_channels: 2,
+            normalize: true,
+            chunk_length_s: Some(1.0),
+            overlap: Some(0.01),
+            norm_type: NormType::TimeGroupNorm,
+            use_causal_conv: false,
+            ..Self::encodec_24khz()
+        }
+    }
+
+    /// Reads and validates a `config.json`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Self = serde_json::from_str(&text)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks that the config describes a model this crate can run.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |msg: String| Err(Error::Config(msg));
+        if !(1..=2).contains(&self.audio_channels) {
+            return fail(format!("audio_channels is {}, expected 1 or 2", self.audio_channels));
+        }
+        if self.sampling_rate == 0 || self.upsampling_ratios.is_empty() {
+            return fail("sampling_rate and upsampling_ratios must be non-zero".into());
+        }
+        if self.upsampling_ratios.len() > 8 || self.upsampling_ratios.iter().any(|&r| r == 0 || r > 64) {
+            return fail(format!("unusable upsampling_ratios {:?}", self.upsampling_ratios));
+        }
+        let widths = [self.num_filters, self.hidden_size, self.compress, self.kernel_size];
+        let more = [self.last_kernel_size, self.residual_kernel_size, self.dilation_growth_rate];
+        if widths.iter().chain(&more).any(|&v| v == 0 || v > 8192) {
+            return fail("filter counts, kernel sizes and dilations must be in 1..=8192".into());
+        }
+        if self.num_filters << self.upsampling_ratios.len() > 1 << 16 {
+            return fail("num_filters is too large for the number of ratios".into());
+        }
+        if self.codebook_size < 2 || !self.codebook_size.is_power_of_two() || self.codebook_size > 1 << 16 {
+            return fail(format!("codebook_size {} is not a power of two in 2..=65536", self.codebook_size));
+        }
+        if self.codebook_dim.is_some_and(|d| d != self.hidden_size) {
+            return fail("codebook_dim differs from hidden_size (codebook projections are not supported)".into());
+        }
+        if self.target_bandwidths.is_empty() || self.target_bandwidths.iter().any(|b| !(b.is_finite() && *b > 0.0)) {
+            return fail(format!("target_bandwidths {:?} must be positive", self.target_bandwidths));
+        }
+        if self.num_quantizers() == 0 || self.num_quantizers() > 1024 {
+            return fail(format!("{} quantizers implied by the bandwidths", self.num_quantizers()));
+        }
+        if !(0.0..=1.0).contains(&self.trim_right_ratio) || (!self.use_causal_conv && self.trim_right_ratio != 1.0) {
+            return fail("trim_right_ratio must be in [0, 1], and 1 for a non-causal model".into());
+        }
+        if self.use_causal_conv && self.norm_type == NormType::TimeGroupNorm {
+            return fail("time_group_norm cannot be causal".into());
+        }
+        if let Some(seconds) = self.chunk_length_s {
+            if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
+                return fail(format!("chunk_length_s {seconds} out of range"));
+            }
+            match self.overlap {
+                Some(o) if (0.0..1.0).contains(&o) => {}
+                other => return fail(format!("overlap {other:?} must be in [0, 1) with chunk_length_s")),
+            }
+            if self.segment_length().unwrap_or(0) == 0 {
+                return fail("chunk_length_s is shorter than a sample".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Samples per code frame (the product of the ratios: 320 for both published models).
+    pub fn hop_length(&self) -> usize {
+        self.upsampling_ratios.iter().product()
+    }
+
+    /// Code frames per second, rounded up as the reference does (75 and 150).
+    pub fn frame_rate(&self) -> usize {
+        (self.sampling_rate as usize).div_ceil(self.hop_length())
+    }
+
+    /// Bits per code: log2 of the codebook size.
+    pub fn bits_per_codebook(&self) -> u32 {
+        self.codebook_size.trailing_zeros()
+    }
+
+    /// Number of residual quantizer stages, as transformers derives it from the top bandwidth.
+    pub fn num_quantizers(&self) -> usize {
+        // Python: int(1000 * target_bandwidths[-1] // (frame_rate * nbits)), a float floor division.
+        let top = self.target_bandwidths.last().copied().unwrap_or(0.0) as f64;
+        (1000.0 * top / (self.frame_rate() as f64 * self.bits_per_codebook() as f64)).floor() as usize
+    }
+
+    /// Samples per segment for segmented (48 kHz) models.
+    pub fn segment_length(&self) -> Option<usize> {
+        self.chunk_length_s.map(|s| (s * self.sampling_rate as f64) as usize)
+    }
+
+    /// Distance between segment starts: `max(1, int((1 - overlap) * segment_length))`.
+    pub fn segment_stride(&self) -> Option<usize> {
+        let length = self.segment_length()? as f64;
+        Some((((1.0 - self.overlap.unwrap_or(0.0)) * length) as usize).max(1))
+    }
+}

@@ -1,0 +1,259 @@
+//! `Encodec`: PCM to codes and back, with the 48 kHz model's segmenting, normalisation and
+//! overlap-add.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+
+use crate::nn::quantizer::ResidualVectorQuantizer;
+use crate::nn::seanet::{Decoder, Encoder};
+use crate::weights::Weights;
+use crate::{Bandwidth, CodeSegment, Codes, EncodecConfig, Error, Result};
+
+/// An EnCodec model: SEANet encoder, residual vector quantizer and SEANet decoder.
+///
+/// PCM is `[channels][samples]` f32 at [`Encodec::sample_rate`]; codes are [`Codes`].
+#[derive(Clone, Debug)]
+pub struct Encodec {
+    config: EncodecConfig,
+    encoder: Encoder,
+    quantizer: ResidualVectorQuantizer,
+    decoder: Decoder,
+    device: Device,
+}
+
+impl Encodec {
+    /// Loads a folder in the Hugging Face layout: `config.json` and `model.safetensors`.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let config = EncodecConfig::from_file(&dir.join("config.json"))?;
+        let weights = Weights::from_safetensors(&dir.join("model.safetensors"), &Device::Cpu)?;
+        Self::load(config, &weights)
+    }
+
+    /// Builds the model from in-memory tensors named as on the Hub.
+    pub fn from_tensors(config: EncodecConfig, tensors: HashMap<String, Tensor>) -> Result<Self> {
+        Self::load(config, &Weights::from_tensors(tensors, &Device::Cpu))
+    }
+
+    /// Builds the model described by `config` from `weights`.
+    pub fn load(config: EncodecConfig, weights: &Weights) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            encoder: Encoder::load(&weights.pp("encoder"), &config)?,
+            quantizer: ResidualVectorQuantizer::load(
+                &weights.pp("quantizer"),
+                config.num_quantizers(),
+                config.codebook_size,
+                config.hidden_size,
+            )?,
+            decoder: Decoder::load(&weights.pp("decoder"), &config)?,
+            device: weights.device().clone(),
+            config,
+        })
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> &EncodecConfig {
+        &self.config
+    }
+
+    /// Samples per second of the PCM the model takes and gives.
+    pub fn sample_rate(&self) -> u32 {
+        self.config.sampling_rate
+    }
+
+    /// Audio channels of the PCM the model takes and gives.
+    pub fn channels(&self) -> usize {
+        self.config.audio_channels
+    }
+
+    /// The bandwidths this model supports, lowest first.
+    pub fn bandwidths(&self) -> Vec<Bandwidth> {
+        Bandwidth::ALL.into_iter().filter(|b| self.config.target_bandwidths.contains(&b.kbps())).collect()
+    }
+
+    /// Encodes `pcm` (`[channels][samples]` at the model's rate) at `bandwidth`.
+    pub fn encode(&self, pcm: &[impl AsRef<[f32]>], bandwidth: Bandwidth) -> Result<Codes> {
+        let num_codebooks = bandwidth.num_codebooks(&self.config)?;
+        let audio_len = self.check_pcm(pcm)?;
+        let segments = self
+            .segment_ranges(audio_len)
+            .map(|range| {
+                let channels: Vec<&[f32]> = pcm.iter().map(|c| &c.as_ref()[range.clone()]).collect();
+                self.encode_segment(&channels, num_codebooks)
+            })
+            .collect::<Result<_>>()?;
+        Ok(Codes { audio_len, segments })
+    }
+
+    /// Decodes `codes` to `[channels][codes.audio_len]` PCM at the model's rate.
+    pub fn decode(&self, codes: &Codes) -> Result<Vec<Vec<f32>>> {
+        self.check_codes(codes)?;
+        let decoded = codes.segments.iter().map(|s| self.decode_segment(s)).collect::<Result<Vec<_>>>()?;
+        let mut pcm = match self.config.segment_stride() {
+            Some(stride) => linear_overlap_add(&decoded, stride),
+            None => decoded.into_iter().next().unwrap_or_default(),
+        };
+        for channel in &mut pcm {
+            channel.truncate(codes.audio_len);
+        }
+        Ok(pcm)
+    }
+
+    /// Where each segment starts and ends: the reference's `range(0, length, stride)` with
+    /// the last segment as long as what is left.
+    fn segment_ranges(&self, length: usize) -> impl Iterator<Item = Range<usize>> {
+        let (segment, stride) = match (self.config.segment_length(), self.config.segment_stride()) {
+            (Some(segment), Some(stride)) => (segment, stride),
+            _ => (length, length.max(1)),
+        };
+        (0..length).step_by(stride).map(move |start| start..(start + segment).min(length))
+    }
+
+    fn check_pcm(&self, pcm: &[impl AsRef<[f32]>]) -> Result<usize> {
+        if pcm.len() != self.channels() {
+            return Err(Error::ChannelCount { expected: self.channels(), actual: pcm.len() });
+        }
+        let length = pcm[0].as_ref().len();
+        for (channel, samples) in pcm.iter().enumerate() {
+            let samples = samples.as_ref();
+            if samples.len() != length {
+                return Err(Error::RaggedChannels { first: length, other: samples.len() });
+            }
+            if let Some(index) = samples.iter().position(|s| !s.is_finite()) {
+                return Err(Error::NonFiniteSample { channel, index, value: samples[index] });
+            }
+        }
+        if length == 0 {
+            return Err(Error::EmptyAudio);
+        }
+        Ok(length)
+    }
+
+    fn encode_segment(&self, channels: &[&[f32]], num_codebooks: usize) -> Result<CodeSegment> {
+        let length = channels[0].len();
+        let scale = self.config.normalize.then(|| rms_scale(channels));
+        let mut samples = Vec::with_capacity(channels.len() * length);
+        for channel in channels {
+            match scale {
+                Some(scale) => samples.extend(channel.iter().map(|s| s / scale)),
+                None => samples.extend_from_slice(channel),
+            }
+        }
+        let x = Tensor::from_vec(samples, (1, channels.len(), length), &self.device)?;
+        let embeddings = self.encoder.forward(&x)?.squeeze(0)?;
+        if !embeddings.flatten_all()?.to_vec1::<f32>()?.iter().all(|v| v.is_finite()) {
+            return Err(Error::NonFiniteEmbedding);
+        }
+        let codes = self.quantizer.encode(&embeddings, num_codebooks)?;
+        Ok(CodeSegment { codes, scale })
+    }
+
+    fn decode_segment(&self, segment: &CodeSegment) -> Result<Vec<Vec<f32>>> {
+        let embeddings = self.quantizer.decode(&segment.codes)?.unsqueeze(0)?;
+        let mut pcm = self.decoder.forward(&embeddings)?.squeeze(0)?.to_vec2::<f32>()?;
+        if let Some(scale) = segment.scale {
+            pcm.iter_mut().flatten().for_each(|s| *s *= scale);
+        }
+        Ok(pcm)
+    }
+
+    /// Rejects codes this model cannot decode, before any work is done.
+    fn check_codes(&self, codes: &Codes) -> Result<()> {
+        let invalid = |msg: String| Err(Error::InvalidCodes(msg));
+        let Some(first) = codes.segments.first() else {
+            return invalid("no segments".into());
+        };
+        let (k, max_frames) = (first.codes.len(), first.num_frames());
+        let hop = self.config.hop_length();
+        let stride = self.config.segment_stride();
+        if stride.is_none() && codes.segments.len() != 1 {
+            return invalid(format!("{} segments for a model that does not segment", codes.segments.len()));
+        }
+        for (i, segment) in codes.segments.iter().enumerate() {
+            let frames = segment.num_frames();
+            if segment.codes.len() != k || segment.codes.iter().any(|c| c.len() != frames) {
+                return invalid(format!("segment {i} is not a rectangle of {k} codebooks"));
+            }
+            if frames == 0 || frames > max_frames {
+                return invalid(format!("segment {i} has {frames} frames (first segment: {max_frames})"));
+            }
+            if segment.scale.is_some() != self.config.normalize {
+                return invalid(format!("segment {i}: a scale is required exactly for normalising models"));
+            }
+            if segment.scale.is_some_and(|s| !s.is_finite()) {
+                return invalid(format!("segment {i} has a non-finite scale"));
+            }
+            let is_last = i + 1 == codes.segments.len();
+            if let Some(stride) = stride.filter(|_| !is_last) {
+                if frames * hop < stride {
+                    return invalid(format!("segment {i} is shorter than the segment stride"));
+                }
+            }
+        }
+        let last = codes.segments.last().map_or(0, CodeSegment::num_frames) * hop;
+        let decoded_len = stride.unwrap_or(0) * (codes.segments.len() - 1) + last;
+        if codes.audio_len == 0 || codes.audio_len > decoded_len {
+            return invalid(format!("audio length {} but the codes decode to {decoded_len} samples", codes.audio_len));
+        }
+        Ok(())
+    }
+}
+
+/// The 48 kHz model's per-segment scale: `1e-8 + rms(mean over channels)`, as the reference
+/// computes it in f32 (the mean of squares summed in f64, so it is the correctly rounded value
+/// torch's pairwise sum also gives, or next to it).
+fn rms_scale(channels: &[&[f32]]) -> f32 {
+    let length = channels[0].len();
+    let count = channels.len() as f32;
+    let sum_sq: f64 = (0..length)
+        .map(|i| {
+            let mono = channels.iter().map(|c| c[i]).sum::<f32>() / count;
+            (mono * mono) as f64
+        })
+        .sum();
+    ((sum_sq / length as f64) as f32).sqrt() + 1e-8
+}
+
+/// The reference's `_linear_overlap_add`: each segment weighted by a triangle peaking at its
+/// middle, summed, and divided by the summed weights.
+fn linear_overlap_add(frames: &[Vec<Vec<f32>>], stride: usize) -> Vec<Vec<f32>> {
+    let channels = frames[0].len();
+    let first_len = frames[0][0].len();
+    let total = stride * (frames.len() - 1) + frames[frames.len() - 1][0].len();
+    let weight = triangle(first_len);
+    let mut out = vec![vec![0f32; total]; channels];
+    let mut sum_weight = vec![0f32; total];
+    for (k, frame) in frames.iter().enumerate() {
+        let offset = k * stride;
+        for (acc, samples) in out.iter_mut().zip(frame) {
+            for (i, s) in samples.iter().enumerate() {
+                acc[offset + i] += weight[i] * s;
+            }
+        }
+        for (i, w) in weight.iter().take(frame[0].len()).enumerate() {
+            sum_weight[offset + i] += w;
+        }
+    }
+    for channel in &mut out {
+        channel.iter_mut().zip(&sum_weight).for_each(|(s, w)| *s /= w);
+    }
+    out
+}
+
+/// `0.5 - |t - 0.5|` for `t = linspace(0, 1, n + 2)[1:-1]`, with torch's linspace arithmetic
+/// (f32, counting down from the end past the middle).
+fn triangle(n: usize) -> Vec<f32> {
+    let steps = n + 2;
+    let step = 1.0f32 / (steps - 1) as f32;
+    let halfway = steps / 2;
+    (1..=n)
+        .map(|i| {
+            let t = if i < halfway { step * i as f32 } else { 1.0 - step * (steps - i - 1) as f32 };
+            0.5 - (t - 0.5).abs()
+        })
+        .collect()
+}

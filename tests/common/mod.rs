@@ -1,0 +1,179 @@
+//! Shared by the integration tests: the fixture manifest, golden files, the real-size formula
+//! models, and error measures.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use encodec::{Bandwidth, CodeSegment, Codes, Encodec, EncodecConfig};
+use serde::Deserialize;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[derive(Deserialize)]
+pub struct Manifest {
+    pub models: Vec<ModelEntry>,
+}
+
+#[derive(Deserialize)]
+pub struct ModelEntry {
+    pub name: String,
+    /// A Hub-layout folder of committed weights.
+    pub weights: Option<String>,
+    /// A folder with config.json and tensors.json (weights computed by formula).
+    pub formula: Option<String>,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+pub struct Case {
+    pub name: String,
+    pub file: String,
+    pub channels: usize,
+    pub samples: usize,
+    pub segments: usize,
+    pub bandwidths: Vec<f32>,
+    pub decoded: Vec<String>,
+}
+
+pub fn manifest() -> Manifest {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/manifest.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn model_entry(name: &str) -> ModelEntry {
+    manifest().models.into_iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no model {name}"))
+}
+
+pub fn load_model(entry: &ModelEntry) -> Encodec {
+    match (&entry.weights, &entry.formula) {
+        (Some(dir), _) => Encodec::from_dir(root().join(dir)).unwrap(),
+        (None, Some(dir)) => {
+            let (config, tensors) = formula_weights(&root().join(dir));
+            Encodec::from_tensors(config, tensors).unwrap()
+        }
+        _ => panic!("model {} has neither weights nor formula", entry.name),
+    }
+}
+
+/// The tensors of a small committed model, for tests that rename or alter them.
+pub fn small_tensors(dir: &str) -> (EncodecConfig, HashMap<String, Tensor>) {
+    let dir = root().join(dir);
+    let config = EncodecConfig::from_file(&dir.join("config.json")).unwrap();
+    let tensors = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu).unwrap();
+    (config, tensors)
+}
+
+// --- the real-size models: the same formula as conversion/make_fixtures.py --------------------
+
+fn fnv1a64(text: &str) -> u64 {
+    text.bytes().fold(0xCBF29CE484222325, |h, b| (h ^ b as u64).wrapping_mul(0x100000001B3))
+}
+
+/// Element i: splitmix64(fnv1a64(name) + (i + 1) * golden) -> top 24 bits -> lo + (hi - lo) * u.
+pub fn formula_tensor(name: &str, len: usize, lo: f32, hi: f32) -> Vec<f32> {
+    let seed = fnv1a64(name);
+    (1..=len as u64)
+        .map(|i| {
+            let mut z = seed.wrapping_add(i.wrapping_mul(0x9E3779B97F4A7C15));
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+            z ^= z >> 31;
+            let u = (z >> 40) as f32 / (1u32 << 24) as f32;
+            lo + (hi - lo) * u
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct FormulaSpec {
+    tensors: Vec<TensorSpec>,
+}
+
+#[derive(Deserialize)]
+struct TensorSpec {
+    name: String,
+    shape: Vec<usize>,
+    lo: f32,
+    hi: f32,
+}
+
+pub fn formula_weights(dir: &Path) -> (EncodecConfig, HashMap<String, Tensor>) {
+    let config = EncodecConfig::from_file(&dir.join("config.json")).unwrap();
+    let spec: FormulaSpec =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tensors.json")).unwrap()).unwrap();
+    let tensors = spec
+        .tensors
+        .into_iter()
+        .map(|t| {
+            let len = t.shape.iter().product();
+            let values = formula_tensor(&t.name, len, t.lo, t.hi);
+            (t.name, Tensor::from_vec(values, t.shape, &Device::Cpu).unwrap())
+        })
+        .collect();
+    (config, tensors)
+}
+
+// --- golden files ----------------------------------------------------------------------------
+
+pub struct Golden(pub HashMap<String, Tensor>);
+
+pub fn bw_key(bandwidth: Bandwidth) -> String {
+    format!("{:.1}", bandwidth.kbps())
+}
+
+impl Golden {
+    pub fn load(case: &Case) -> Self {
+        Self(candle_core::safetensors::load(root().join(&case.file), &Device::Cpu).unwrap())
+    }
+
+    pub fn input(&self) -> Vec<Vec<f32>> {
+        self.0["input"].to_vec2().unwrap()
+    }
+
+    pub fn scales(&self) -> Option<Vec<f32>> {
+        self.0.get("scales").map(|t| t.to_vec1().unwrap())
+    }
+
+    pub fn codes(&self, bandwidth: Bandwidth, segments: usize, audio_len: usize) -> Codes {
+        let scales = self.scales();
+        let segments = (0..segments)
+            .map(|s| {
+                let codes: Vec<Vec<i64>> = self.0[&format!("codes.{}.{s}", bw_key(bandwidth))].to_vec2().unwrap();
+                CodeSegment {
+                    codes: codes.into_iter().map(|row| row.into_iter().map(|c| c as u32).collect()).collect(),
+                    scale: scales.as_ref().map(|s2| s2[s]),
+                }
+            })
+            .collect();
+        Codes { audio_len, segments }
+    }
+
+    pub fn decoded(&self, bandwidth: Bandwidth) -> Option<Vec<Vec<f32>>> {
+        self.0.get(&format!("decoded.{}", bw_key(bandwidth))).map(|t| t.to_vec2().unwrap())
+    }
+}
+
+/// Max absolute error and SNR (dB) of `ours` against `reference`.
+pub fn audio_error(ours: &[Vec<f32>], reference: &[Vec<f32>]) -> (f32, f64) {
+    assert_eq!(ours.len(), reference.len(), "channel count");
+    let (mut max_abs, mut signal, mut noise) = (0f32, 0f64, 0f64);
+    for (a, b) in ours.iter().zip(reference) {
+        assert_eq!(a.len(), b.len(), "sample count");
+        for (&x, &y) in a.iter().zip(b) {
+            max_abs = max_abs.max((x - y).abs());
+            signal += (y as f64).powi(2);
+            noise += ((x - y) as f64).powi(2);
+        }
+    }
+    let snr = if noise == 0.0 { f64::INFINITY } else { 10.0 * (signal / noise).log10() };
+    (max_abs, snr)
+}
+
+/// The golden tolerance on decoded audio: 1e-4 max absolute error, or 80 dB SNR.
+pub fn within_tolerance(max_abs: f32, snr_db: f64) -> bool {
+    max_abs <= 1e-4 || snr_db >= 80.0
+}
