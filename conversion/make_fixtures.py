@@ -13,6 +13,7 @@ Writes (all deterministic for a given torch build; see conversion/requirements.t
   tests/fixtures/full-*/                     real-size models defined by a formula (weights too
                                              big to commit): config.json + tensors.json
   tests/fixtures/manifest.json               what the Rust golden tests iterate over
+  tests/fixtures/samples/speech-24khz.wav    the README's sample (espeak-ng speech, 16-bit)
 
 The small models keep the real architecture knobs (ratios 8,5,4,2, causal/non-causal,
 weight/time-group norm, 2 LSTM layers, reflect padding, 1024-entry codebooks so bandwidth ->
@@ -403,9 +404,18 @@ def full_model(preset: str, speech: np.ndarray, seconds: float) -> dict:
             "cases": [describe(model, "speech", x, out, rel)]}
 
 
+def write_sample(speech: np.ndarray) -> None:
+    """The bundled sample for the README's first command: 4 s of the speech at 24 kHz, 16-bit."""
+    x = to_rate(speech, 22050, 24_000, 1)
+    path = FIXTURES / "samples" / "speech-24khz.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, x[0, :4 * 24_000].numpy(), 24_000, subtype="PCM_16")
+
+
 def main():
     torch.set_num_threads(1)
     speech = speech_22k()
+    write_sample(speech)
     manifest = {
         "generator": "conversion/make_fixtures.py",
         "reference": f"encodec 0.1.1, torch {torch.__version__}",

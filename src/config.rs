@@ -34,28 +34,51 @@ pub enum PadMode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EncodecConfig {
+    /// Bandwidths in kbps the model was trained for; the last decides the quantizer count.
     pub target_bandwidths: Vec<f32>,
+    /// Sample rate of the PCM the model takes and gives.
     pub sampling_rate: u32,
+    /// Audio channels: 1 (24 kHz model) or 2 (48 kHz model).
     pub audio_channels: usize,
+    /// Whether each segment is divided by its RMS before encoding (the `scale`).
     pub normalize: bool,
+    /// Segment length in seconds, for models that encode in segments.
     pub chunk_length_s: Option<f64>,
+    /// Overlap between segments, as a fraction of the segment length.
     pub overlap: Option<f64>,
+    /// Width of the embeddings the quantizer sees (the codebook dimension).
     pub hidden_size: usize,
+    /// Channels of the first convolution; doubled at each downsampling.
     pub num_filters: usize,
+    /// Residual blocks per resolution.
     pub num_residual_layers: usize,
+    /// Decoder strides; the encoder uses them reversed.
     pub upsampling_ratios: Vec<usize>,
+    /// How the convolutions are normalised.
     pub norm_type: NormType,
+    /// Kernel size of the first convolution.
     pub kernel_size: usize,
+    /// Kernel size of the last convolution.
     pub last_kernel_size: usize,
+    /// Kernel size of the first convolution in each residual block.
     pub residual_kernel_size: usize,
+    /// Dilation base of the residual blocks (dilation = rate^j).
     pub dilation_growth_rate: usize,
+    /// Whether convolutions pad only on the left (the 24 kHz model).
     pub use_causal_conv: bool,
+    /// How convolution inputs are padded.
     pub pad_mode: PadMode,
+    /// Channel reduction inside residual blocks.
     pub compress: usize,
+    /// LSTM layers at the bottleneck of each stack (0: none).
     pub num_lstm_layers: usize,
+    /// Share of a causal transposed convolution's padding trimmed on the right.
     pub trim_right_ratio: f64,
+    /// Entries per codebook (a power of two: bits per code = log2).
     pub codebook_size: usize,
+    /// Codebook dimension; must equal `hidden_size` when given.
     pub codebook_dim: Option<usize>,
+    /// Whether residual blocks use a 1x1 convolution as their skip path.
     pub use_conv_shortcut: bool,
 }
 
@@ -112,12 +135,12 @@ impl EncodecConfig {
 
     /// Reads and validates a `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let config: Self = serde_json::from_str(&text)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        // serde_path_to_error names the field at fault ("target_bandwidths: invalid type").
+        let config: Self =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+                .map_err(|e| Error::Config(format!("{}: {}: {}", path.display(), e.path(), e.inner())))?;
         config.validate()?;
         Ok(config)
     }
@@ -146,15 +169,21 @@ impl EncodecConfig {
             return fail(format!("codebook_size {} is not a power of two in 2..=65536", self.codebook_size));
         }
         if self.codebook_dim.is_some_and(|d| d != self.hidden_size) {
-            return fail("codebook_dim differs from hidden_size (codebook projections are not supported)".into());
+            return fail(
+                "codebook_dim differs from hidden_size (codebook projections are not supported)".into(),
+            );
         }
-        if self.target_bandwidths.is_empty() || self.target_bandwidths.iter().any(|b| !(b.is_finite() && *b > 0.0)) {
+        if self.target_bandwidths.is_empty()
+            || self.target_bandwidths.iter().any(|b| !(b.is_finite() && *b > 0.0))
+        {
             return fail(format!("target_bandwidths {:?} must be positive", self.target_bandwidths));
         }
         if self.num_quantizers() == 0 || self.num_quantizers() > 1024 {
             return fail(format!("{} quantizers implied by the bandwidths", self.num_quantizers()));
         }
-        if !(0.0..=1.0).contains(&self.trim_right_ratio) || (!self.use_causal_conv && self.trim_right_ratio != 1.0) {
+        if !(0.0..=1.0).contains(&self.trim_right_ratio)
+            || (!self.use_causal_conv && self.trim_right_ratio != 1.0)
+        {
             return fail("trim_right_ratio must be in [0, 1], and 1 for a non-causal model".into());
         }
         if self.use_causal_conv && self.norm_type == NormType::TimeGroupNorm {

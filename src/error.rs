@@ -9,7 +9,9 @@ pub enum Error {
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the OS said.
         #[source]
         source: std::io::Error,
     },
@@ -18,39 +20,69 @@ pub enum Error {
     Config(String),
     /// The weights file could not be parsed.
     #[error("weights {path}: {reason}")]
-    WeightsFile { path: PathBuf, reason: String },
+    WeightsFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A tensor the model needs is not in the weights.
     #[error("weights: tensor `{name}` is missing")]
-    MissingTensor { name: String },
+    MissingTensor {
+        /// The full Hub name of the tensor.
+        name: String,
+    },
     /// A tensor in the weights does not have the shape the config implies.
     #[error("weights: tensor `{name}` has shape {actual:?}, expected {expected:?}")]
     TensorShape {
+        /// The full Hub name of the tensor.
         name: String,
+        /// The shape the config implies.
         expected: Vec<usize>,
+        /// The shape in the file.
         actual: Vec<usize>,
     },
     /// The model was not trained for the requested bandwidth.
     #[error("bandwidth {requested} kbps is not supported by this model (it supports {supported:?} kbps)")]
-    UnsupportedBandwidth { requested: f32, supported: Vec<f32> },
+    UnsupportedBandwidth {
+        /// The bandwidth asked for, in kbps.
+        requested: f32,
+        /// The model's `target_bandwidths`.
+        supported: Vec<f32>,
+    },
     /// The audio has a channel count the model does not take.
     #[error("audio has {actual} channel(s), the model takes {expected}")]
-    ChannelCount { expected: usize, actual: usize },
+    ChannelCount {
+        /// The model's channel count.
+        expected: usize,
+        /// The audio's channel count.
+        actual: usize,
+    },
     /// The channels of the audio have different lengths.
     #[error("audio channels have different lengths ({first} and {other} samples)")]
-    RaggedChannels { first: usize, other: usize },
+    RaggedChannels {
+        /// Samples in the first channel.
+        first: usize,
+        /// Samples in a channel that differs.
+        other: usize,
+    },
     /// There is no audio to encode.
     #[error("audio is empty")]
     EmptyAudio,
     /// A sample is NaN or infinite.
     #[error("sample {index} of channel {channel} is not finite ({value})")]
     NonFiniteSample {
+        /// The channel of the first bad sample.
         channel: usize,
+        /// Its index in the channel.
         index: usize,
+        /// Its value.
         value: f32,
     },
-    /// The encoder produced NaN or infinity (the input is far outside [-1, 1]).
-    #[error("the encoder produced non-finite values; is the input far outside [-1, 1]?")]
-    NonFiniteEmbedding,
+    /// The encoder's output, or its distance to the codebooks, overflowed f32 (the input is
+    /// far outside [-1, 1]); the reference would silently emit code 0 here.
+    #[error("the encoder's output overflowed; is the input far outside [-1, 1]?")]
+    EncoderOverflow,
     /// Codes given to the decoder are inconsistent with the model.
     #[error("invalid codes: {0}")]
     InvalidCodes(String),

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Meta's EnCodec neural audio codec, natively in [candle](https://github.com/huggingface/candle),
 //! producing the same codes as the reference `encodec` 0.1.1.
 //!

@@ -145,9 +145,6 @@ impl Encodec {
         }
         let x = Tensor::from_vec(samples, (1, channels.len(), length), &self.device)?;
         let embeddings = self.encoder.forward(&x)?.squeeze(0)?;
-        if !embeddings.flatten_all()?.to_vec1::<f32>()?.iter().all(|v| v.is_finite()) {
-            return Err(Error::NonFiniteEmbedding);
-        }
         let codes = self.quantizer.encode(&embeddings, num_codebooks)?;
         Ok(CodeSegment { codes, scale })
     }
@@ -174,6 +171,7 @@ impl Encodec {
             return invalid(format!("{} segments for a model that does not segment", codes.segments.len()));
         }
         for (i, segment) in codes.segments.iter().enumerate() {
+            self.quantizer.check(&segment.codes)?;
             let frames = segment.num_frames();
             if segment.codes.len() != k || segment.codes.iter().any(|c| c.len() != frames) {
                 return invalid(format!("segment {i} is not a rectangle of {k} codebooks"));
@@ -197,7 +195,10 @@ impl Encodec {
         let last = codes.segments.last().map_or(0, CodeSegment::num_frames) * hop;
         let decoded_len = stride.unwrap_or(0) * (codes.segments.len() - 1) + last;
         if codes.audio_len == 0 || codes.audio_len > decoded_len {
-            return invalid(format!("audio length {} but the codes decode to {decoded_len} samples", codes.audio_len));
+            return invalid(format!(
+                "audio length {} but the codes decode to {decoded_len} samples",
+                codes.audio_len
+            ));
         }
         Ok(())
     }

@@ -31,10 +31,7 @@ impl Weights<'static> {
 
     /// Tensors already in memory, keyed by their Hub names.
     pub fn from_tensors(tensors: HashMap<String, Tensor>, device: &Device) -> Self {
-        Self {
-            vb: VarBuilder::from_tensors(tensors, DType::F32, device),
-            prefix: String::new(),
-        }
+        Self { vb: VarBuilder::from_tensors(tensors, DType::F32, device), prefix: String::new() }
     }
 }
 
@@ -52,7 +49,11 @@ impl<'a> Weights<'a> {
     }
 
     fn full_name(&self, name: &str) -> String {
-        if self.prefix.is_empty() { name.to_string() } else { format!("{}.{name}", self.prefix) }
+        if self.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
     }
 
     /// Whether `name` exists under this prefix.

@@ -16,7 +16,8 @@ fn check_model(name: &str, min_cases: usize) {
         let golden = Golden::load(case);
         let input = golden.input();
         assert_eq!((input.len(), input[0].len()), (case.channels, case.samples), "{}", case.name);
-        let bandwidths: Vec<Bandwidth> = case.bandwidths.iter().map(|&b| Bandwidth::from_kbps(b).unwrap()).collect();
+        let bandwidths: Vec<Bandwidth> =
+            case.bandwidths.iter().map(|&b| Bandwidth::from_kbps(b).unwrap()).collect();
         assert_eq!(bandwidths, model.bandwidths(), "{name}/{}: every bandwidth has golden codes", case.name);
         for &bandwidth in &bandwidths {
             let expected = golden.codes(bandwidth, case.segments, case.samples);
@@ -25,7 +26,11 @@ fn check_model(name: &str, min_cases: usize) {
             for (s, (ours, theirs)) in codes.segments.iter().zip(&expected.segments).enumerate() {
                 assert_eq!(ours.codes.len(), bandwidth.num_codebooks(model.config()).unwrap());
                 if let Some(mismatch) = first_mismatch(&ours.codes, &theirs.codes) {
-                    panic!("{name}/{} at {} kbps, segment {s}: codes differ at {mismatch:?}", case.name, bandwidth.kbps());
+                    panic!(
+                        "{name}/{} at {} kbps, segment {s}: codes differ at {mismatch:?}",
+                        case.name,
+                        bandwidth.kbps()
+                    );
                 }
                 compared_codes += ours.codes.iter().map(Vec::len).sum::<usize>();
                 if let (Some(a), Some(b)) = (ours.scale, theirs.scale) {
@@ -58,7 +63,10 @@ fn check_model(name: &str, min_cases: usize) {
     );
 }
 
-fn first_mismatch(ours: &[Vec<u32>], theirs: &[Vec<u32>]) -> Option<(usize, usize, Option<u32>, Option<u32>)> {
+fn first_mismatch(
+    ours: &[Vec<u32>],
+    theirs: &[Vec<u32>],
+) -> Option<(usize, usize, Option<u32>, Option<u32>)> {
     if ours.len() != theirs.len() {
         return Some((ours.len(), theirs.len(), None, None));
     }

@@ -44,7 +44,12 @@ fn load_norm(w: &Weights, config: &EncodecConfig, channels: usize) -> Result<Opt
 
 /// Right padding that makes the last window of a strided convolution whole, computed with
 /// the same float arithmetic as the reference's `get_extra_padding_for_conv1d`.
-pub fn extra_padding_for_conv1d(length: usize, kernel_size: usize, stride: usize, padding_total: usize) -> usize {
+pub fn extra_padding_for_conv1d(
+    length: usize,
+    kernel_size: usize,
+    stride: usize,
+    padding_total: usize,
+) -> usize {
     let n_frames = (length as f64 - kernel_size as f64 + padding_total as f64) / stride as f64 + 1.0;
     let ideal = (n_frames.ceil() as i64 - 1) * stride as i64 + (kernel_size as i64 - padding_total as i64);
     (ideal - length as i64).max(0) as usize
@@ -69,7 +74,13 @@ pub fn pad1d(x: &Tensor, left: usize, right: usize, mode: PadMode) -> Result<Ten
             let index: Vec<u32> = (0..(left + length + right) as i64)
                 .map(|j| {
                     let i = j - left as i64;
-                    let mirrored = if i < 0 { -i } else if i >= n { 2 * (n - 1) - i } else { i };
+                    let mirrored = if i < 0 {
+                        -i
+                    } else if i >= n {
+                        2 * (n - 1) - i
+                    } else {
+                        i
+                    };
                     mirrored as u32
                 })
                 .collect();
@@ -96,10 +107,15 @@ pub struct Conv1d {
 /// Shape of a convolution: channels in and out, kernel size, stride, dilation.
 #[derive(Clone, Copy, Debug)]
 pub struct ConvSpec {
+    /// Input channels.
     pub in_channels: usize,
+    /// Output channels.
     pub out_channels: usize,
+    /// Kernel size (undilated).
     pub kernel_size: usize,
+    /// Stride.
     pub stride: usize,
+    /// Dilation.
     pub dilation: usize,
 }
 

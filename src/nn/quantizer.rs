@@ -27,24 +27,27 @@ impl Codebook {
     }
 
     /// The nearest entry to each row of `x` (`[frames, dim]`), with the reference's formula
-    /// `|x|^2 - 2 x.e + |e|^2` in f32 and its tie-break (the lowest index).
+    /// `|x|^2 - 2 x.e + |e|^2` in f32 and its tie-break (the lowest index). A distance that
+    /// overflows is an error, where the reference would silently pick entry 0.
     pub fn nearest(&self, x: &Tensor) -> Result<Vec<u32>> {
         let x_sq = x.sqr()?.sum_keepdim(1)?;
         let cross = (x.matmul(&self.embed_t)? * 2.0)?;
         let dist = x_sq.broadcast_sub(&cross)?.broadcast_add(&self.embed_sq)?;
         let rows = dist.to_vec2::<f32>()?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 let mut best = 0;
                 for (i, &d) in row.iter().enumerate() {
+                    if !d.is_finite() {
+                        return Err(Error::EncoderOverflow);
+                    }
                     if d < row[best] {
                         best = i;
                     }
                 }
-                best as u32
+                Ok(best as u32)
             })
-            .collect())
+            .collect()
     }
 
     /// The entries for `codes`: `[frames, dim]`.
@@ -93,8 +96,9 @@ impl ResidualVectorQuantizer {
         Ok(codes)
     }
 
-    /// `codes[k][frame]` -> embeddings `[dim, frames]`: the sum of the entries, in order.
-    pub fn decode(&self, codes: &[Vec<u32>]) -> Result<Tensor> {
+    /// Checks that `codes[k][frame]` fit this quantizer: 1 to `len()` codebooks, every code
+    /// below the codebook size.
+    pub fn check(&self, codes: &[Vec<u32>]) -> Result<()> {
         if codes.is_empty() || codes.len() > self.len() {
             return Err(Error::InvalidCodes(format!(
                 "{} codebooks given, the model has 1 to {}",
@@ -105,10 +109,46 @@ impl ResidualVectorQuantizer {
         if let Some(&bad) = codes.iter().flatten().find(|&&c| c as usize >= self.bins) {
             return Err(Error::InvalidCodes(format!("code {bad} is outside the codebook of {}", self.bins)));
         }
+        Ok(())
+    }
+
+    /// `codes[k][frame]` -> embeddings `[dim, frames]`: the sum of the entries, in order.
+    pub fn decode(&self, codes: &[Vec<u32>]) -> Result<Tensor> {
+        self.check(codes)?;
         let mut sum = self.codebooks[0].lookup(&codes[0])?;
         for (codebook, indices) in self.codebooks.iter().zip(codes).skip(1) {
             sum = (sum + codebook.lookup(indices)?)?;
         }
         Ok(sum.t()?.contiguous()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+    use std::collections::HashMap;
+
+    fn codebook(entries: &[[f32; 2]]) -> Codebook {
+        let flat: Vec<f32> = entries.iter().flatten().copied().collect();
+        let embed = Tensor::from_vec(flat, (entries.len(), 2), &Device::Cpu).unwrap();
+        let weights = Weights::from_tensors(HashMap::from([("embed".to_string(), embed)]), &Device::Cpu);
+        Codebook::load(&weights, entries.len(), 2).unwrap()
+    }
+
+    #[test]
+    fn exact_ties_go_to_the_lowest_index() {
+        // torch.max(dim) returns the first maximal index; duplicated and mirrored entries tie
+        // exactly in any arithmetic.
+        let cb = codebook(&[[5.0, 5.0], [1.0, 0.0], [-1.0, 0.0], [1.0, 0.0]]);
+        let x = Tensor::from_vec(vec![0.0f32, 0.0, 1.0, 0.0], (2, 2), &Device::Cpu).unwrap();
+        assert_eq!(cb.nearest(&x).unwrap(), vec![1, 1]);
+    }
+
+    #[test]
+    fn overflowing_distances_are_an_error() {
+        let cb = codebook(&[[0.0, 0.0], [1.0, 1.0]]);
+        let x = Tensor::from_vec(vec![1e30f32, 1e30], (1, 2), &Device::Cpu).unwrap();
+        assert!(matches!(cb.nearest(&x), Err(Error::EncoderOverflow)));
     }
 }

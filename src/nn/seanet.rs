@@ -52,10 +52,15 @@ impl ResnetBlock {
 /// One entry of a SEANet stack.
 #[derive(Clone, Debug)]
 pub enum Layer {
+    /// A padded convolution.
     Conv(Conv1d),
+    /// A trimmed transposed convolution (decoder upsampling).
     ConvTranspose(ConvTranspose1d),
+    /// A residual block.
     Resnet(ResnetBlock),
+    /// The LSTM block.
     Lstm(Lstm),
+    /// ELU activation (no weights, but a `layers.N` index of its own).
     Elu,
 }
 

@@ -142,7 +142,8 @@ impl Golden {
         let scales = self.scales();
         let segments = (0..segments)
             .map(|s| {
-                let codes: Vec<Vec<i64>> = self.0[&format!("codes.{}.{s}", bw_key(bandwidth))].to_vec2().unwrap();
+                let codes: Vec<Vec<i64>> =
+                    self.0[&format!("codes.{}.{s}", bw_key(bandwidth))].to_vec2().unwrap();
                 CodeSegment {
                     codes: codes.into_iter().map(|row| row.into_iter().map(|c| c as u32).collect()).collect(),
                     scale: scales.as_ref().map(|s2| s2[s]),
