@@ -35,10 +35,41 @@ impl GroupNorm {
     }
 }
 
-fn load_norm(w: &Weights, config: &EncodecConfig, channels: usize) -> Result<Option<GroupNorm>> {
-    match config.norm_type {
-        NormType::WeightNorm => Ok(None),
-        NormType::TimeGroupNorm => GroupNorm::load(&w.pp("norm"), channels).map(Some),
+/// What the reference's `NormConv1d` / `NormConvTranspose1d` hold: the weight (weight norm
+/// folded), the bias, and for time-group norm the `GroupNorm` applied after the convolution.
+#[derive(Clone, Debug)]
+struct NormConv {
+    weight: Tensor,
+    bias: Tensor,
+    norm: Option<GroupNorm>,
+}
+
+impl NormConv {
+    fn load(
+        w: &Weights,
+        config: &EncodecConfig,
+        weight_shape: [usize; 3],
+        out_channels: usize,
+    ) -> Result<Self> {
+        let conv = w.pp("conv");
+        let norm = match config.norm_type {
+            NormType::WeightNorm => None,
+            NormType::TimeGroupNorm => Some(GroupNorm::load(&w.pp("norm"), out_channels)?),
+        };
+        Ok(Self {
+            weight: conv.conv_weight(&weight_shape)?,
+            bias: conv.get("bias", &[out_channels])?.reshape((1, out_channels, 1))?,
+            norm,
+        })
+    }
+
+    /// Adds the bias to a convolution's output and normalises it.
+    fn bias_and_norm(&self, y: &Tensor) -> Result<Tensor> {
+        let y = y.broadcast_add(&self.bias)?;
+        match &self.norm {
+            Some(norm) => norm.forward(&y),
+            None => Ok(y),
+        }
     }
 }
 
@@ -94,9 +125,7 @@ pub fn pad1d(x: &Tensor, left: usize, right: usize, mode: PadMode) -> Result<Ten
 /// frames.
 #[derive(Clone, Debug)]
 pub struct Conv1d {
-    weight: Tensor,
-    bias: Tensor,
-    norm: Option<GroupNorm>,
+    conv: NormConv,
     kernel_size: usize,
     stride: usize,
     dilation: usize,
@@ -129,17 +158,12 @@ impl ConvSpec {
 impl Conv1d {
     /// Loads `conv.*` (and `norm.*` for time-group norm) under `w`.
     pub fn load(w: &Weights, config: &EncodecConfig, spec: ConvSpec) -> Result<Self> {
-        let ConvSpec { in_channels, out_channels, kernel_size, .. } = spec;
-        let conv = w.pp("conv");
-        let weight = conv.conv_weight(&[out_channels, in_channels, kernel_size])?;
-        let bias = conv.get("bias", &[out_channels])?.reshape((1, out_channels, 1))?;
+        let ConvSpec { in_channels, out_channels, kernel_size, stride, dilation } = spec;
         Ok(Self {
-            weight,
-            bias,
-            norm: load_norm(w, config, out_channels)?,
+            conv: NormConv::load(w, config, [out_channels, in_channels, kernel_size], out_channels)?,
             kernel_size,
-            stride: spec.stride,
-            dilation: spec.dilation,
+            stride,
+            dilation,
             causal: config.use_causal_conv,
             pad_mode: config.pad_mode,
         })
@@ -158,11 +182,7 @@ impl Conv1d {
             (padding_total - padding_total / 2, padding_total / 2 + extra)
         };
         let x = pad1d(x, left, right, self.pad_mode)?;
-        let y = x.conv1d(&self.weight, 0, self.stride, self.dilation, 1)?.broadcast_add(&self.bias)?;
-        match &self.norm {
-            Some(norm) => norm.forward(&y),
-            None => Ok(y),
-        }
+        self.conv.bias_and_norm(&x.conv1d(&self.conv.weight, 0, self.stride, self.dilation, 1)?)
     }
 }
 
@@ -170,9 +190,7 @@ impl Conv1d {
 /// (causal: `trim_right_ratio` of it on the right; otherwise split as in `Conv1d`).
 #[derive(Clone, Debug)]
 pub struct ConvTranspose1d {
-    weight: Tensor,
-    bias: Tensor,
-    norm: Option<GroupNorm>,
+    conv: NormConv,
     kernel_size: usize,
     stride: usize,
     causal: bool,
@@ -183,13 +201,8 @@ impl ConvTranspose1d {
     /// Loads `conv.*` (and `norm.*` for time-group norm) under `w`.
     pub fn load(w: &Weights, config: &EncodecConfig, spec: ConvSpec) -> Result<Self> {
         let ConvSpec { in_channels, out_channels, kernel_size, stride, .. } = spec;
-        let conv = w.pp("conv");
-        let weight = conv.conv_weight(&[in_channels, out_channels, kernel_size])?;
-        let bias = conv.get("bias", &[out_channels])?.reshape((1, out_channels, 1))?;
         Ok(Self {
-            weight,
-            bias,
-            norm: load_norm(w, config, out_channels)?,
+            conv: NormConv::load(w, config, [in_channels, out_channels, kernel_size], out_channels)?,
             kernel_size,
             stride,
             causal: config.use_causal_conv,
@@ -199,12 +212,9 @@ impl ConvTranspose1d {
 
     /// `[batch, in_channels, time]` -> `[batch, out_channels, time * stride]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.conv_transpose1d(&self.weight, 0, 0, self.stride, 1, 1)?.broadcast_add(&self.bias)?;
         // The reference normalises before trimming, so the statistics include the edges.
-        let y = match &self.norm {
-            Some(norm) => norm.forward(&y)?,
-            None => y,
-        };
+        let y =
+            self.conv.bias_and_norm(&x.conv_transpose1d(&self.conv.weight, 0, 0, self.stride, 1, 1)?)?;
         let padding_total = self.kernel_size - self.stride;
         let right = if self.causal {
             (padding_total as f64 * self.trim_right_ratio).ceil() as usize
