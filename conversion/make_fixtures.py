@@ -14,6 +14,7 @@ Writes (all deterministic for a given torch build; see conversion/requirements.t
                                              big to commit): config.json + tensors.json
   tests/fixtures/manifest.json               what the Rust golden tests iterate over
   tests/fixtures/samples/speech-24khz.wav    the README's sample (espeak-ng speech, 16-bit)
+  tests/fixtures/small-*/ecdc/*.ecdc         files written by the reference's `compress`
 
 The small models keep the real architecture knobs (ratios 8,5,4,2, causal/non-causal,
 weight/time-group norm, 2 LSTM layers, reflect padding, 1024-entry codebooks so bandwidth ->
@@ -21,6 +22,7 @@ codebook counts and 10-bit packing are those of the real models) with 4 filters 
 Needs `espeak-ng` on PATH for the speech clip.
 """
 
+import importlib
 import json
 import math
 import subprocess
@@ -279,6 +281,27 @@ def save_case(path: Path, tensors: dict) -> None:
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(path))
 
 
+@torch.no_grad()
+def ecdc_files(model, preset: str, cases: dict) -> list:
+    """`.ecdc` files written by the reference's own `compress` (no language model), and read
+    back by its `decompress` (pointed at this model instead of the published one)."""
+    ec = importlib.import_module("encodec.compress")  # the package re-exports a function of that name
+    out = []
+    chosen = [("speech", bw) for bw in model.target_bandwidths]
+    chosen += [(name, 6.0) for name in ("one_sample", "frame_minus_one", "one_frame", "silence")]
+    ec.MODELS[model.name] = lambda: model
+    for name, bw in chosen:
+        model.set_target_bandwidth(bw)
+        data = ec.compress(model, cases[name], use_lm=False)
+        back, _ = ec.decompress(data)
+        assert back.shape == cases[name].shape
+        rel = f"tests/fixtures/small-{preset}/ecdc/{name}.{bw_key(bw)}.ecdc"
+        (ROOT / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ROOT / rel).write_bytes(data)
+        out.append({"case": name, "bandwidth": float(bw), "file": rel})
+    return out
+
+
 def describe(model, name: str, x: torch.Tensor, tensors: dict, rel: str) -> dict:
     segs = len([k for k in tensors if k.startswith(f"codes.{bw_key(model.target_bandwidths[0])}.")])
     return {"name": name, "file": rel, "channels": x.shape[0], "samples": x.shape[-1],
@@ -302,7 +325,8 @@ def small_model(preset: str, seed: int, speech: np.ndarray) -> dict:
     folder = ROOT / "weights" / f"test-{preset}"
     write_hub_folder(model, preset, folder, n_filters, dimension)
     check_with_transformers(model, folder, cases["speech"][:, :9600])
-    entry = {"name": f"small-{preset}", "weights": str(folder.relative_to(ROOT)), "cases": []}
+    entry = {"name": f"small-{preset}", "weights": str(folder.relative_to(ROOT)), "cases": [],
+             "ecdc": ecdc_files(model, preset, cases)}
     for name, x in cases.items():
         margin = decision_margin(model, x)
         assert margin > MIN_MARGIN, f"small-{preset} {name}: codebook decision margin {margin:.2e}"

@@ -236,4 +236,15 @@ impl EncodecConfig {
         let length = self.segment_length()? as f64;
         Some((((1.0 - self.overlap.unwrap_or(0.0)) * length) as usize).max(1))
     }
+
+    /// Where each segment of `length` samples starts and ends: the reference's
+    /// `range(0, length, stride)`, the last segment as long as what is left. One segment for
+    /// models that do not segment.
+    pub fn segments(&self, length: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+        let (segment, stride) = match (self.segment_length(), self.segment_stride()) {
+            (Some(segment), Some(stride)) => (segment, stride),
+            _ => (length, length.max(1)),
+        };
+        (0..length).step_by(stride).map(move |start| start..(start + segment).min(length))
+    }
 }

@@ -86,6 +86,9 @@ pub enum Error {
     /// Codes given to the decoder are inconsistent with the model.
     #[error("invalid codes: {0}")]
     InvalidCodes(String),
+    /// Bytes that are not a readable `.ecdc` file.
+    #[error(".ecdc: {0}")]
+    Ecdc(#[from] crate::ecdc::EcdcError),
     /// A tensor operation failed (a bug, or an unsupported device).
     #[error("tensor operation: {0}")]
     Candle(#[from] candle_core::Error),

@@ -18,6 +18,7 @@
 
 pub mod codes;
 pub mod config;
+pub mod ecdc;
 pub mod error;
 pub mod model;
 pub mod nn;

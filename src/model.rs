@@ -2,7 +2,6 @@
 //! overlap-add.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
@@ -80,7 +79,8 @@ impl Encodec {
         let num_codebooks = bandwidth.num_codebooks(&self.config)?;
         let audio_len = self.check_pcm(pcm)?;
         let segments = self
-            .segment_ranges(audio_len)
+            .config
+            .segments(audio_len)
             .map(|range| {
                 let channels: Vec<&[f32]> = pcm.iter().map(|c| &c.as_ref()[range.clone()]).collect();
                 self.encode_segment(&channels, num_codebooks)
@@ -101,16 +101,6 @@ impl Encodec {
             channel.truncate(codes.audio_len);
         }
         Ok(pcm)
-    }
-
-    /// Where each segment starts and ends: the reference's `range(0, length, stride)` with
-    /// the last segment as long as what is left.
-    fn segment_ranges(&self, length: usize) -> impl Iterator<Item = Range<usize>> {
-        let (segment, stride) = match (self.config.segment_length(), self.config.segment_stride()) {
-            (Some(segment), Some(stride)) => (segment, stride),
-            _ => (length, length.max(1)),
-        };
-        (0..length).step_by(stride).map(move |start| start..(start + segment).min(length))
     }
 
     fn check_pcm(&self, pcm: &[impl AsRef<[f32]>]) -> Result<usize> {

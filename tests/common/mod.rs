@@ -26,6 +26,16 @@ pub struct ModelEntry {
     /// A folder with config.json and tensors.json (weights computed by formula).
     pub formula: Option<String>,
     pub cases: Vec<Case>,
+    /// `.ecdc` files the reference wrote.
+    #[serde(default)]
+    pub ecdc: Vec<EcdcFixture>,
+}
+
+#[derive(Deserialize)]
+pub struct EcdcFixture {
+    pub case: String,
+    pub bandwidth: f32,
+    pub file: String,
 }
 
 #[derive(Deserialize)]

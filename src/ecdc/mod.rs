@@ -1,0 +1,283 @@
+//! The `.ecdc` container, byte for byte as Meta's `encodec` 0.1.1 writes it without its
+//! language model.
+//!
+//! Layout: `ECDC`, a version byte (0), a big-endian u32 length, that many bytes of JSON
+//! (`{"m": model, "al": audio length, "nc": codebooks, "lm": false}`), then per segment an
+//! optional big-endian f32 scale (normalising models) and the codes, frame by frame, packed
+//! `log2(codebook_size)` bits each, least significant bit first, the segment's last byte padded.
+
+pub mod bitpack;
+
+use std::io::{self, BufReader, BufWriter, Read, Write};
+
+use serde::Deserialize;
+
+use crate::{CodeSegment, Codes, EncodecConfig, Error, Result};
+use bitpack::{BitPacker, BitUnpacker};
+
+const MAGIC: &[u8; 4] = b"ECDC";
+/// Real metadata is ~60 bytes; anything past this is not an `.ecdc` file.
+const MAX_METADATA_LEN: u32 = 64 * 1024;
+
+/// The model names `.ecdc` files carry, and the Hub repository of each.
+pub const MODELS: [(&str, &str); 2] =
+    [("encodec_24khz", "facebook/encodec_24khz"), ("encodec_48khz", "facebook/encodec_48khz")];
+
+/// Why bytes are not a readable `.ecdc` file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EcdcError {
+    /// The file does not start with `ECDC`.
+    #[error("not an .ecdc file (no ECDC magic)")]
+    NotEcdc,
+    /// A container version other than 0.
+    #[error("unsupported .ecdc version {0} (only version 0 exists)")]
+    UnsupportedVersion(u8),
+    /// The metadata length field is absurd.
+    #[error("metadata length {0} bytes is over the {MAX_METADATA_LEN}-byte limit: corrupt file")]
+    MetadataTooLarge(u32),
+    /// The metadata is not the expected JSON object.
+    #[error("bad metadata: {0}")]
+    Metadata(String),
+    /// The model name is not one of [`MODELS`].
+    #[error("unknown model {0:?} (known: encodec_24khz, encodec_48khz)")]
+    UnknownModel(String),
+    /// The file is entropy-coded with the reference's language model.
+    #[error(
+        "this file is entropy-coded with EnCodec's language model (\"lm\": true), which is not supported yet"
+    )]
+    LanguageModel,
+    /// The metadata does not fit the model that is to decode it.
+    #[error("{0}")]
+    ModelMismatch(String),
+    /// The payload ends early.
+    #[error("truncated: the payload ends inside segment {segment}")]
+    Truncated {
+        /// The segment being read.
+        segment: usize,
+    },
+    /// Bytes follow the last segment.
+    #[error("trailing bytes after the last segment")]
+    TrailingBytes,
+    /// A segment's scale is not a positive finite number.
+    #[error("segment {segment} has an invalid scale {value}")]
+    BadScale {
+        /// The segment.
+        segment: usize,
+        /// The scale read.
+        value: f32,
+    },
+    /// Reading or writing the stream failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+type EcdcResult<T> = std::result::Result<T, EcdcError>;
+
+/// The metadata at the start of an `.ecdc` file.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Header {
+    /// Model name: `encodec_24khz` or `encodec_48khz`.
+    #[serde(rename = "m")]
+    pub model: String,
+    /// Samples per channel of the encoded audio.
+    #[serde(rename = "al")]
+    pub audio_len: usize,
+    /// Codebooks per frame.
+    #[serde(rename = "nc")]
+    pub num_codebooks: usize,
+    /// Whether the payload is entropy-coded with the language model.
+    #[serde(rename = "lm")]
+    pub use_lm: bool,
+}
+
+impl Header {
+    /// Reads and checks the magic, version and metadata, reading nothing past them.
+    pub fn read(reader: &mut impl Read) -> Result<Self> {
+        Ok(Self::read_inner(reader)?)
+    }
+
+    fn read_inner(reader: &mut impl Read) -> EcdcResult<Self> {
+        let mut fixed = [0u8; 9];
+        read_exact_or(reader, &mut fixed, EcdcError::NotEcdc)?;
+        if &fixed[..4] != MAGIC {
+            return Err(EcdcError::NotEcdc);
+        }
+        if fixed[4] != 0 {
+            return Err(EcdcError::UnsupportedVersion(fixed[4]));
+        }
+        let len = u32::from_be_bytes([fixed[5], fixed[6], fixed[7], fixed[8]]);
+        if len > MAX_METADATA_LEN {
+            return Err(EcdcError::MetadataTooLarge(len));
+        }
+        let mut json = vec![0u8; len as usize];
+        read_exact_or(reader, &mut json, EcdcError::Metadata("the file ends inside the metadata".into()))?;
+        let header: Header =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&json))
+                .map_err(|e| EcdcError::Metadata(format!("{}: {}", e.path(), e.inner())))?;
+        if header.use_lm {
+            return Err(EcdcError::LanguageModel);
+        }
+        header.hub_repo()?;
+        Ok(header)
+    }
+
+    /// Writes the header exactly as the reference's `json.dumps` does.
+    fn write(&self, writer: &mut impl Write) -> EcdcResult<()> {
+        self.hub_repo()?;
+        let json = format!(
+            r#"{{"m": "{}", "al": {}, "nc": {}, "lm": {}}}"#,
+            self.model, self.audio_len, self.num_codebooks, self.use_lm
+        );
+        writer.write_all(MAGIC)?;
+        writer.write_all(&[0])?;
+        writer.write_all(&(json.len() as u32).to_be_bytes())?;
+        writer.write_all(json.as_bytes())?;
+        Ok(())
+    }
+
+    /// The Hub repository of the file's model.
+    pub fn hub_repo(&self) -> std::result::Result<&'static str, EcdcError> {
+        MODELS
+            .iter()
+            .find(|(name, _)| *name == self.model)
+            .map(|(_, repo)| *repo)
+            .ok_or_else(|| EcdcError::UnknownModel(self.model.clone()))
+    }
+}
+
+/// The `.ecdc` name of a model: its sample rate and channels pick one of [`MODELS`].
+pub fn model_name(config: &EncodecConfig) -> std::result::Result<&'static str, EcdcError> {
+    match (config.sampling_rate, config.audio_channels) {
+        (24_000, 1) => Ok(MODELS[0].0),
+        (48_000, 2) => Ok(MODELS[1].0),
+        (rate, channels) => Err(EcdcError::ModelMismatch(format!(
+            "no .ecdc model name for a {rate} Hz, {channels}-channel model"
+        ))),
+    }
+}
+
+/// Frames of each segment for `audio_len` samples: `ceil(segment / hop)`. (The reference's
+/// decoder computes `ceil(segment / rate * frame_rate)` in floats, which for some lengths,
+/// such as 6720, asks for one frame more than its encoder wrote; this reads those files too.)
+fn segment_frames(config: &EncodecConfig, audio_len: usize) -> impl Iterator<Item = usize> {
+    let hop = config.hop_length();
+    config.segments(audio_len).map(move |range| range.len().div_ceil(hop))
+}
+
+/// Writes `codes` as an `.ecdc` file for the model `config` describes.
+pub fn write(writer: impl Write, codes: &Codes, config: &EncodecConfig) -> Result<()> {
+    let expected: Vec<usize> = segment_frames(config, codes.audio_len).collect();
+    let actual: Vec<usize> = codes.segments.iter().map(CodeSegment::num_frames).collect();
+    let k = codes.num_codebooks();
+    if expected != actual
+        || codes
+            .segments
+            .iter()
+            .any(|s| s.codes.len() != k || s.codes.iter().any(|c| c.len() != s.num_frames()))
+    {
+        return Err(Error::InvalidCodes(format!(
+            "segments of {actual:?} frames do not fit {} samples ({expected:?} expected)",
+            codes.audio_len
+        )));
+    }
+    if let Some(bad) = codes
+        .segments
+        .iter()
+        .flat_map(|s| s.codes.iter().flatten())
+        .find(|&&c| c as usize >= config.codebook_size)
+    {
+        return Err(Error::InvalidCodes(format!(
+            "code {bad} is outside the codebook of {}",
+            config.codebook_size
+        )));
+    }
+    if codes.segments.iter().any(|s| s.scale.is_some() != config.normalize) {
+        return Err(Error::InvalidCodes("a scale is required exactly for normalising models".into()));
+    }
+    let header = Header {
+        model: model_name(config)?.to_string(),
+        audio_len: codes.audio_len,
+        num_codebooks: k,
+        use_lm: false,
+    };
+    Ok(write_payload(BufWriter::new(writer), &header, codes, config.bits_per_codebook())?)
+}
+
+fn write_payload(mut writer: impl Write, header: &Header, codes: &Codes, bits: u32) -> EcdcResult<()> {
+    header.write(&mut writer)?;
+    for segment in &codes.segments {
+        if let Some(scale) = segment.scale {
+            writer.write_all(&scale.to_be_bytes())?;
+        }
+        let mut packer = BitPacker::new(&mut writer, bits);
+        for t in 0..segment.num_frames() {
+            for codebook in &segment.codes {
+                packer.push(codebook[t])?;
+            }
+        }
+        packer.finish()?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Reads the payload that follows `header` (from [`Header::read`]) for the model `config`
+/// describes. Memory grows only with the bytes actually read, whatever the header claims.
+pub fn read_payload(reader: impl Read, header: &Header, config: &EncodecConfig) -> Result<Codes> {
+    Ok(read_payload_inner(reader, header, config)?)
+}
+
+fn read_payload_inner(reader: impl Read, header: &Header, config: &EncodecConfig) -> EcdcResult<Codes> {
+    if model_name(config)? != header.model {
+        return Err(EcdcError::ModelMismatch(format!("the file is for {}, not this model", header.model)));
+    }
+    let k = header.num_codebooks;
+    if k == 0 || k > config.num_quantizers() {
+        let max = config.num_quantizers();
+        return Err(EcdcError::ModelMismatch(format!(
+            "the file has {k} codebooks; the model has 1 to {max}"
+        )));
+    }
+    let mut reader = BufReader::new(reader);
+    let mut segments = Vec::new();
+    for (index, frames) in segment_frames(config, header.audio_len).enumerate() {
+        let scale = if config.normalize {
+            let mut bytes = [0u8; 4];
+            read_exact_or(&mut reader, &mut bytes, EcdcError::Truncated { segment: index })?;
+            let value = f32::from_be_bytes(bytes);
+            if !(value.is_finite() && value > 0.0) {
+                return Err(EcdcError::BadScale { segment: index, value });
+            }
+            Some(value)
+        } else {
+            None
+        };
+        // Capacity from what is plausible, not from what the header claims.
+        let mut codes = vec![Vec::with_capacity(frames.min(1 << 16)); k];
+        let mut unpacker = BitUnpacker::new(&mut reader, config.bits_per_codebook());
+        for _ in 0..frames {
+            for codebook in codes.iter_mut() {
+                codebook.push(unpacker.pull()?.ok_or(EcdcError::Truncated { segment: index })?);
+            }
+        }
+        segments.push(CodeSegment { codes, scale });
+    }
+    if reader.read(&mut [0u8])? != 0 {
+        return Err(EcdcError::TrailingBytes);
+    }
+    Ok(Codes { audio_len: header.audio_len, segments })
+}
+
+/// Reads a whole `.ecdc` file for the model `config` describes.
+pub fn read(mut reader: impl Read, config: &EncodecConfig) -> Result<Codes> {
+    let header = Header::read(&mut reader)?;
+    read_payload(reader, &header, config)
+}
+
+fn read_exact_or(reader: &mut impl Read, buf: &mut [u8], on_eof: EcdcError) -> EcdcResult<()> {
+    reader.read_exact(buf).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => on_eof,
+        _ => e.into(),
+    })
+}
