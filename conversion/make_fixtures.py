@@ -14,12 +14,13 @@ Writes (all deterministic for a given torch build; see conversion/requirements.t
                                              big to commit): config.json + tensors.json
   tests/fixtures/manifest.json               what the Rust golden tests iterate over
   tests/fixtures/samples/speech-24khz.wav    the README's sample (espeak-ng speech, 16-bit)
+  tests/fixtures/samples/speech-44k-stereo.* 1 s of it as WAV, MP3, M4A (AAC), FLAC, Ogg Vorbis
   tests/fixtures/small-*/ecdc/*.ecdc         files written by the reference's `compress`
 
 The small models keep the real architecture knobs (ratios 8,5,4,2, causal/non-causal,
 weight/time-group norm, 2 LSTM layers, reflect padding, 1024-entry codebooks so bandwidth ->
 codebook counts and 10-bit packing are those of the real models) with 4 filters and 8-dim codes.
-Needs `espeak-ng` on PATH for the speech clip.
+Needs `espeak-ng` (the speech clip) and `ffmpeg` (compressed samples) on PATH.
 """
 
 import importlib
@@ -436,10 +437,25 @@ def write_sample(speech: np.ndarray) -> None:
     sf.write(path, x[0, :4 * 24_000].numpy(), 24_000, subtype="PCM_16")
 
 
+def write_compressed_samples() -> None:
+    """1 s of the sample as stereo 44.1 kHz in the formats users cache (for the audio reader's
+    tests); needs `ffmpeg` with libmp3lame and libvorbis. The FLAC one is lossless, so it
+    decodes to exactly the 16-bit source, which is also written as `speech-44k-stereo.wav`."""
+    samples = FIXTURES / "samples"
+    source = samples / "speech-44k-stereo.wav"
+    sub = ["ffmpeg", "-v", "error", "-y", "-bitexact"]
+    subprocess.run(sub + ["-i", str(samples / "speech-24khz.wav"), "-t", "1", "-ar", "44100", "-ac", "2",
+                          "-af", "pan=stereo|c0=c0|c1=0.5*c0", "-c:a", "pcm_s16le", str(source)], check=True)
+    for name, codec in [("mp3", ["-c:a", "libmp3lame", "-b:a", "64k"]), ("m4a", ["-c:a", "aac", "-b:a", "64k"]),
+                        ("flac", ["-c:a", "flac"]), ("ogg", ["-c:a", "libvorbis", "-q:a", "2"])]:
+        subprocess.run(sub + ["-i", str(source)] + codec + [str(samples / f"speech-44k-stereo.{name}")], check=True)
+
+
 def main():
     torch.set_num_threads(1)
     speech = speech_22k()
     write_sample(speech)
+    write_compressed_samples()
     manifest = {
         "generator": "conversion/make_fixtures.py",
         "reference": f"encodec 0.1.1, torch {torch.__version__}",

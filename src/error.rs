@@ -15,6 +15,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An audio file could not be decoded or written.
+    #[error("{path}: {reason}")]
+    Audio {
+        /// The file (`<input>` or `<output>` for in-memory data).
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Model weights could not be found locally or fetched from the Hub.
+    #[error("{0}")]
+    Hub(String),
     /// `config.json` is malformed or describes a model this crate cannot run.
     #[error("model config: {0}")]
     Config(String),

@@ -16,10 +16,13 @@
 //! network, a file per part), [`model`] (encode/decode, segmenting), [`codes`] (what the
 //! encoder produces), [`error`].
 
+pub mod atomic;
+pub mod audio;
 pub mod codes;
 pub mod config;
 pub mod ecdc;
 pub mod error;
+pub mod hub;
 pub mod model;
 pub mod nn;
 pub mod weights;

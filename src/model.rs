@@ -6,6 +6,7 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 
+use crate::hub::ModelFiles;
 use crate::nn::quantizer::ResidualVectorQuantizer;
 use crate::nn::seanet::{Decoder, Encoder};
 use crate::weights::Weights;
@@ -26,9 +27,13 @@ pub struct Encodec {
 impl Encodec {
     /// Loads a folder in the Hugging Face layout: `config.json` and `model.safetensors`.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
-        let dir = dir.as_ref();
-        let config = EncodecConfig::from_file(&dir.join("config.json"))?;
-        let weights = Weights::from_safetensors(&dir.join("model.safetensors"), &Device::Cpu)?;
+        Self::from_files(&ModelFiles::in_dir(dir.as_ref()))
+    }
+
+    /// Loads a model from its files, wherever [`crate::hub::resolve`] found them.
+    pub fn from_files(files: &ModelFiles) -> Result<Self> {
+        let config = EncodecConfig::from_file(&files.config)?;
+        let weights = Weights::from_safetensors(&files.weights, &Device::Cpu)?;
         Self::load(config, &weights)
     }
 

@@ -188,3 +188,77 @@ pub fn audio_error(ours: &[Vec<f32>], reference: &[Vec<f32>]) -> (f32, f64) {
 pub fn within_tolerance(max_abs: f32, snr_db: f64) -> bool {
     max_abs <= 1e-4 || snr_db >= 80.0
 }
+
+// --- a stand-in for the Hugging Face Hub on 127.0.0.1 ----------------------------------------
+
+/// Serves `files` (name -> bytes) as every repository's `resolve/main/<name>`, with the
+/// headers hf-hub reads (ETag, X-Repo-Commit, Content-Range) and byte ranges. Returns the
+/// endpoint URL and a request counter. The server thread ends with the test process.
+pub fn serve_hub(
+    files: HashMap<String, Vec<u8>>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap_or(0);
+            let mut range = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                    let (a, b) = value.trim().split_once('-').unwrap();
+                    range = Some((a.parse::<usize>().unwrap(), b.parse::<usize>().ok()));
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let name = path.rsplit('/').next().unwrap_or("");
+            let response = match files.get(name) {
+                Some(data) if path.contains("/resolve/main/") => {
+                    let (start, end) = range.unwrap_or((0, None));
+                    let end = end.unwrap_or(data.len() - 1).min(data.len() - 1);
+                    let body = &data[start..=end];
+                    let mut head = format!(
+                        "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {start}-{end}/{}\r\n\
+                         ETag: \"etag-{name}\"\r\nX-Repo-Commit: 0123456789abcdef0123456789abcdef01234567\r\n\
+                         Connection: close\r\n\r\n",
+                        body.len(),
+                        data.len()
+                    )
+                    .into_bytes();
+                    head.extend_from_slice(body);
+                    head
+                }
+                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            };
+            let _ = stream.write_all(&response);
+        }
+    });
+    (endpoint, requests)
+}
+
+/// The small 24 kHz model's files, by name, for `serve_hub`.
+pub fn small_model_files(dir: &str) -> HashMap<String, Vec<u8>> {
+    ["config.json", "model.safetensors"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(root().join(dir).join(f)).unwrap()))
+        .collect()
+}
+
+/// An endpoint nothing listens on.
+pub fn closed_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    endpoint
+}

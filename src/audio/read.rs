@@ -1,0 +1,117 @@
+//! Decoding audio files into f32 PCM.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use super::Audio;
+use crate::{Error, Result};
+
+/// Reads and decodes an audio file: WAV (8/16/24/32-bit integer, 32-bit float) with hound,
+/// anything else symphonia recognises (MP3, AAC/M4A, FLAC, Ogg Vorbis) with symphonia.
+pub fn read(path: &Path) -> Result<Audio> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let hint = path.extension().and_then(|e| e.to_str());
+    read_bytes(&bytes, hint).map_err(|reason| match reason {
+        Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
+        other => other,
+    })
+}
+
+/// Decodes an audio file held in memory; `extension` (like `"mp3"`) helps format detection.
+pub fn read_bytes(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
+    let audio = if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE") {
+        read_wav(bytes)?
+    } else {
+        read_with_symphonia(bytes, extension)?
+    };
+    for (channel, samples) in audio.channels.iter().enumerate() {
+        if let Some(index) = samples.iter().position(|s| !s.is_finite()) {
+            return Err(Error::NonFiniteSample { channel, index, value: samples[index] });
+        }
+    }
+    if audio.sample_rate == 0 || audio.channels.is_empty() {
+        return Err(bad("no audio channels or a zero sample rate".into()));
+    }
+    Ok(audio)
+}
+
+fn bad(reason: String) -> Error {
+    Error::Audio { path: "<input>".into(), reason }
+}
+
+fn read_wav(bytes: &[u8]) -> Result<Audio> {
+    let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| bad(format!("WAV: {e}")))?;
+    let spec = reader.spec();
+    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) => reader.samples::<f32>().collect::<Result<_, _>>(),
+        (hound::SampleFormat::Int, bits @ 1..=32) => {
+            let full_scale = (1u64 << (bits - 1)) as f32;
+            reader.samples::<i32>().map(|s| s.map(|s| s as f32 / full_scale)).collect::<Result<_, _>>()
+        }
+        (format, bits) => return Err(bad(format!("unsupported WAV sample format {format:?} {bits}-bit"))),
+    }
+    .map_err(|e| bad(format!("WAV: {e}")))?;
+    Ok(deinterleave(&interleaved, spec.channels as usize, spec.sample_rate))
+}
+
+fn deinterleave(interleaved: &[f32], channels: usize, sample_rate: u32) -> Audio {
+    let channels = channels.max(1);
+    let channels =
+        (0..channels).map(|c| interleaved.iter().skip(c).step_by(channels).copied().collect()).collect();
+    Audio { sample_rate, channels }
+}
+
+fn read_with_symphonia(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
+    let symphonia = |e: SymphoniaError| bad(format!("cannot decode: {e}"));
+    let source = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
+    let mut hint = Hint::new();
+    if let Some(extension) = extension {
+        hint.with_extension(extension);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(&hint, source, FormatOptions::default(), MetadataOptions::default())
+        .map_err(symphonia)?;
+    let track = format.default_track(TrackType::Audio).ok_or_else(|| bad("no audio track".into()))?;
+    let params =
+        track.codec_params.as_ref().and_then(|p| p.audio()).ok_or_else(|| bad("no audio codec".into()))?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .map_err(symphonia)?;
+    let track_id = track.id;
+    let (mut interleaved, mut spec) = (Vec::new(), None);
+    let mut buffer = Vec::new();
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(symphonia(e)),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(decoded) => {
+                let this = (decoded.spec().rate(), decoded.spec().channels().count());
+                if *spec.get_or_insert(this) != this {
+                    return Err(bad("the stream changes sample rate or channel count".into()));
+                }
+                buffer.resize(decoded.samples_interleaved(), 0f32);
+                decoded.copy_to_slice_interleaved(&mut buffer);
+                interleaved.extend_from_slice(&buffer);
+            }
+            // A corrupt packet is skipped, as players do; the rest of the stream still decodes.
+            Err(SymphoniaError::DecodeError(_)) => {}
+            Err(e) => return Err(symphonia(e)),
+        }
+    }
+    let (rate, channels) = spec.ok_or_else(|| bad("no audio could be decoded".into()))?;
+    Ok(deinterleave(&interleaved, channels, rate))
+}

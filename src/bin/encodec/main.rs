@@ -1,0 +1,89 @@
+//! `encodec`: compress audio to `.ecdc` files with EnCodec and back.
+
+mod decode;
+mod encode;
+mod info;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use encodec::hub::{self, HubOptions};
+use encodec::Encodec;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(name = "encodec", version, about = "EnCodec neural audio codec: audio <-> .ecdc files")]
+struct Cli {
+    /// No progress bars.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Encode an audio file (WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis) into an .ecdc file.
+    Encode(encode::Args),
+    /// Decode an .ecdc file into WAV (`-` as OUTPUT writes to stdout).
+    Decode(decode::Args),
+    /// Describe an .ecdc file: model, bandwidth, duration, size, bitrate.
+    Info(info::Args),
+}
+
+fn main() -> ExitCode {
+    // An internal error is reported like any other: one line, no backtrace.
+    std::panic::set_hook(Box::new(|info| eprintln!("encodec: internal error: {info}")));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // clap's first line, e.g. "invalid value '7' for '--bandwidth <BANDWIDTH>': ...".
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            eprintln!("encodec: {}", line.strip_prefix("error: ").unwrap_or(line));
+            return ExitCode::from(2);
+        }
+    };
+    let ui = Ui { quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Encode(args) => encode::run(args, &ui),
+        Command::Decode(args) => decode::run(args, &ui),
+        Command::Info(args) => info::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("encodec: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Progress reporting on stderr, silenced by `-q` (and by indicatif when stderr is no terminal).
+pub struct Ui {
+    quiet: bool,
+}
+
+impl Ui {
+    /// A spinner for a step of unknown length; finish it with `finish_and_clear`.
+    pub fn step(&self, message: impl Into<String>) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new_spinner().with_message(message.into());
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        bar
+    }
+
+    /// Loads the model `spec` names (a folder or a Hub repository), downloading it if needed.
+    pub fn load_model(&self, spec: &str) -> encodec::Result<Encodec> {
+        let options = HubOptions { progress: !self.quiet, ..HubOptions::from_env() };
+        let files = hub::resolve(spec, &options)?;
+        let bar = self.step(format!("loading {spec}"));
+        let model = Encodec::from_files(&files);
+        bar.finish_and_clear();
+        model
+    }
+}

@@ -1,0 +1,148 @@
+//! The `encodec` command line, run as a user would.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{root, serve_hub, small_model_files};
+use encodec::{audio, ecdc, Bandwidth, Encodec};
+
+fn encodec(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_encodec"));
+    command.args(args).env("HF_HUB_OFFLINE", "1").env("HF_HOME", root().join("target/no-hf-home"));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A failure is one line on stderr and a non-zero status; never a panic.
+fn fails(output: &Output) -> String {
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.starts_with("encodec: ") && stderr.lines().count() == 1, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn encode_info_decode_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ecdc_path, wav_path) = (dir.path().join("speech.ecdc"), dir.path().join("speech.wav"));
+    let model_dir = root().join("weights/test-24khz");
+    let input = root().join("tests/fixtures/samples/speech-24khz.wav");
+    let out = encodec(
+        &["-q", "encode", s(&input), s(&ecdc_path), "--model", s(&model_dir), "--bandwidth", "3"],
+        &[],
+    );
+    ok(&out);
+    assert!(out.stderr.is_empty(), "-q prints nothing");
+
+    // The file is exactly what the library writes.
+    let model = Encodec::from_dir(&model_dir).unwrap();
+    let pcm = audio::read(&input).unwrap().channels;
+    let mut expected = Vec::new();
+    ecdc::write(&mut expected, &model.encode(&pcm, Bandwidth::Kbps3).unwrap(), model.config()).unwrap();
+    assert_eq!(std::fs::read(&ecdc_path).unwrap(), expected);
+
+    let info = ok(&encodec(&["info", s(&ecdc_path)], &[]));
+    for needle in ["encodec_24khz", "3 kbps", "4.000 s", &format!("{} bytes", expected.len())] {
+        assert!(info.contains(needle), "{needle:?} not in:\n{info}");
+    }
+
+    ok(&encodec(&["-q", "decode", s(&ecdc_path), s(&wav_path), "--model", s(&model_dir)], &[]));
+    let decoded = audio::read(&wav_path).unwrap();
+    assert_eq!((decoded.sample_rate, decoded.channels.len(), decoded.len()), (24_000, 1, 96_000));
+
+    // `-` streams the same WAV to stdout.
+    let stdout = encodec(&["-q", "decode", s(&ecdc_path), "-", "--model", s(&model_dir)], &[]);
+    ok(&stdout);
+    assert_eq!(stdout.stdout, std::fs::read(&wav_path).unwrap());
+}
+
+#[test]
+fn compressed_stereo_input_is_converted_for_each_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mp3 = root().join("tests/fixtures/samples/speech-44k-stereo.mp3");
+    for (model, rate, channels) in [("weights/test-24khz", 24_000, 1), ("weights/test-48khz", 48_000, 2)] {
+        let (e, w) = (dir.path().join("x.ecdc"), dir.path().join("x.wav"));
+        ok(&encodec(&["-q", "encode", s(&mp3), s(&e), "--model", s(&root().join(model))], &[]));
+        ok(&encodec(&["-q", "decode", s(&e), s(&w), "--model", s(&root().join(model)), "--float"], &[]));
+        let decoded = audio::read(&w).unwrap();
+        assert_eq!((decoded.sample_rate, decoded.channels.len()), (rate, channels));
+        let expected = audio::read(&mp3).unwrap().len() as u64 * rate as u64 / 44_100;
+        assert!(decoded.len().abs_diff(expected as usize) <= 1, "{} vs {expected}", decoded.len());
+    }
+}
+
+#[test]
+fn decode_finds_the_model_named_in_the_file_on_the_hub() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ecdc_path = root().join("tests/fixtures/small-24khz/ecdc/speech.6.0.ecdc");
+    let wav = dir.path().join("out.wav");
+    let (endpoint, _) = serve_hub(small_model_files("weights/test-24khz"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_encodec"));
+    let out = command
+        .args(["-q", "decode", s(&ecdc_path), s(&wav)])
+        .env("HF_HOME", home.path())
+        .env("HF_ENDPOINT", &endpoint)
+        .env_remove("HF_HUB_OFFLINE")
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(home.path().join("hub/models--facebook--encodec_24khz").is_dir(), "downloaded into HF_HOME");
+    assert_eq!(audio::read(&wav).unwrap().len(), 36_000);
+    // Offline now works from that cache.
+    ok(&encodec(&["-q", "decode", s(&ecdc_path), s(&wav)], &[("HF_HOME", home.path())]));
+}
+
+#[test]
+fn failures_are_one_line_and_leave_outputs_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = root().join("weights/test-24khz");
+    let out_wav = dir.path().join("out.wav");
+    std::fs::write(&out_wav, b"precious").unwrap();
+    let garbage = dir.path().join("garbage.ecdc");
+    std::fs::write(&garbage, b"ECDC\x00\xff\xff\xff\xffgarbage").unwrap();
+    let e = fails(&encodec(&["decode", s(&garbage), s(&out_wav), "--model", s(&model_dir)], &[]));
+    assert!(e.contains("metadata length"), "{e}");
+    assert_eq!(std::fs::read(&out_wav).unwrap(), b"precious");
+
+    let truncated = dir.path().join("truncated.ecdc");
+    let good = std::fs::read(root().join("tests/fixtures/small-24khz/ecdc/speech.6.0.ecdc")).unwrap();
+    std::fs::write(&truncated, &good[..good.len() - 5]).unwrap();
+    assert!(fails(&encodec(&["decode", s(&truncated), s(&out_wav), "--model", s(&model_dir)], &[]))
+        .contains("truncated"));
+    assert!(fails(&encodec(&["info", s(&truncated)], &[])).contains("truncated"));
+    assert_eq!(std::fs::read(&out_wav).unwrap(), b"precious");
+
+    let missing = dir.path().join("missing.wav");
+    let out_ecdc = dir.path().join("out.ecdc");
+    fails(&encodec(&["encode", s(&missing), s(&out_ecdc), "--model", s(&model_dir)], &[]));
+    assert!(!out_ecdc.exists());
+    let e = fails(&encodec(
+        &["decode", s(&root().join("tests/fixtures/small-24khz/ecdc/speech.6.0.ecdc")), s(&out_wav)],
+        &[],
+    ));
+    assert!(
+        e.contains("huggingface-cli download facebook/encodec_24khz") && e.contains("--model DIR"),
+        "{e}"
+    );
+    let e = fails(&encodec(
+        &["encode", s(&missing), s(&out_ecdc), "--model", s(&model_dir), "--bandwidth", "7"],
+        &[],
+    ));
+    assert!(e.contains("bandwidth"), "{e}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary files left behind");
+}
