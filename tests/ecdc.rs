@@ -176,3 +176,43 @@ fn writer_refuses_codes_it_cannot_represent() {
     scaled.segments[0].scale = Some(1.0);
     assert!(matches!(ecdc::write(Vec::new(), &scaled, model.config()), Err(Error::InvalidCodes(_))));
 }
+
+/// Files this crate writes, decoded by the reference's own `decompress`
+/// (conversion/decode_ours.py). `ENCODEC_WRITE_FIXTURES=1` rewrites the files instead.
+#[test]
+fn files_written_here_decode_in_the_reference() {
+    let write = std::env::var_os("ENCODEC_WRITE_FIXTURES").is_some();
+    let mut checked = 0;
+    for name in ["small-24khz", "small-48khz"] {
+        let entry = model_entry(name);
+        let model = load_model(&entry);
+        let bandwidth = *model.bandwidths().last().unwrap();
+        for case_name in ["speech", "one_sample"] {
+            let case = entry.cases.iter().find(|c| c.name == case_name).unwrap();
+            let codes = model.encode(&Golden::load(case).input(), bandwidth).unwrap();
+            let mut bytes = Vec::new();
+            ecdc::write(&mut bytes, &codes, model.config()).unwrap();
+            let path = common::root()
+                .join(format!("tests/fixtures/{name}/ours/{case_name}.{}.ecdc", common::bw_key(bandwidth)));
+            if write {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
+                continue;
+            }
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                bytes,
+                "{}: our writer's output changed",
+                path.display()
+            );
+            let decoded_by_reference = path.with_extension("reference.safetensors");
+            let tensors =
+                candle_core::safetensors::load(&decoded_by_reference, &candle_core::Device::Cpu).unwrap();
+            let reference: Vec<Vec<f32>> = tensors["decoded"].to_vec2().unwrap();
+            let (max_abs, snr) = audio_error(&model.decode(&codes).unwrap(), &reference);
+            assert!(within_tolerance(max_abs, snr), "{}: {max_abs:e}, {snr:.1} dB", path.display());
+            checked += 1;
+        }
+    }
+    assert!(write || checked == 4);
+}
