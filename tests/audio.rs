@@ -95,6 +95,21 @@ fn broken_files_are_errors_not_panics() {
             other => panic!("{ext} of {} bytes: {other:?}", bytes.len()),
         }
     }
+    // Absurd rates in an otherwise valid header.
+    for rate in [1u32, 3_999, 1_000_000] {
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
+        w.write_sample(0i16).unwrap();
+        w.finalize().unwrap();
+        let err = audio::read_bytes(cursor.get_ref(), None).unwrap_err();
+        assert!(err.to_string().contains("sample rate"), "{rate}: {err}");
+    }
     // A float WAV holding NaN.
     let mut cursor = std::io::Cursor::new(Vec::new());
     let spec = hound::WavSpec {

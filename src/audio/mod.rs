@@ -6,7 +6,7 @@ mod read;
 mod write;
 
 pub use convert::convert;
-pub use read::{read, read_bytes};
+pub use read::{read, read_bytes, SAMPLE_RATES};
 pub use write::{wav_bytes, write_wav, WavFormat};
 
 /// Decoded audio: `[channels][samples]` f32 at `sample_rate`.

@@ -13,6 +13,9 @@ use symphonia::core::meta::MetadataOptions;
 use super::Audio;
 use crate::{Error, Result};
 
+/// The sample rates accepted, in Hz: telephone speech to studio masters.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 4_000..=384_000;
+
 /// Reads and decodes an audio file: WAV (8/16/24/32-bit integer, 32-bit float) with hound,
 /// anything else symphonia recognises (MP3, AAC/M4A, FLAC, Ogg Vorbis) with symphonia.
 pub fn read(path: &Path) -> Result<Audio> {
@@ -36,8 +39,13 @@ pub fn read_bytes(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
             return Err(Error::NonFiniteSample { channel, index, value: samples[index] });
         }
     }
-    if audio.sample_rate == 0 || audio.channels.is_empty() {
-        return Err(bad("no audio channels or a zero sample rate".into()));
+    if audio.channels.is_empty() {
+        return Err(bad("no audio channels".into()));
+    }
+    // Resampling allocates in proportion to the rate ratio: an absurd header rate must not
+    // turn a small file into gigabytes.
+    if !SAMPLE_RATES.contains(&audio.sample_rate) {
+        return Err(bad(format!("sample rate {} Hz is outside {SAMPLE_RATES:?}", audio.sample_rate)));
     }
     Ok(audio)
 }
