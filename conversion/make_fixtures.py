@@ -16,6 +16,8 @@ Writes (all deterministic for a given torch build; see conversion/requirements.t
   tests/fixtures/samples/speech-24khz.wav    the README's sample (espeak-ng speech, 16-bit)
   tests/fixtures/samples/speech-44k-stereo.* 1 s of it as WAV, MP3, M4A (AAC), FLAC, Ogg Vorbis
   tests/fixtures/small-*/ecdc/*.ecdc         files written by the reference's `compress`
+  tests/fixtures/convert/                    Meta-format checkpoints (tiny model and LM, broken
+                                             ones), convert_checkpoint.py's outputs, golden codes
 
 The small models keep the real architecture knobs (ratios 8,5,4,2, causal/non-causal,
 weight/time-group norm, 2 LSTM layers, reflect padding, 1024-entry codebooks so bandwidth ->
@@ -443,12 +445,64 @@ def write_compressed_samples() -> None:
     decodes to exactly the 16-bit source, which is also written as `speech-44k-stereo.wav`."""
     samples = FIXTURES / "samples"
     source = samples / "speech-44k-stereo.wav"
-    sub = ["ffmpeg", "-v", "error", "-y", "-bitexact"]
+    sub = ["ffmpeg", "-v", "error", "-y"]
+    exact = ["-fflags", "+bitexact", "-flags:a", "+bitexact"]  # no random Ogg serials, no version tags
     subprocess.run(sub + ["-i", str(samples / "speech-24khz.wav"), "-t", "1", "-ar", "44100", "-ac", "2",
-                          "-af", "pan=stereo|c0=c0|c1=0.5*c0", "-c:a", "pcm_s16le", str(source)], check=True)
+                          "-af", "pan=stereo|c0=c0|c1=0.5*c0", "-c:a", "pcm_s16le"] + exact + [str(source)], check=True)
     for name, codec in [("mp3", ["-c:a", "libmp3lame", "-b:a", "64k"]), ("m4a", ["-c:a", "aac", "-b:a", "64k"]),
                         ("flac", ["-c:a", "flac"]), ("ogg", ["-c:a", "libvorbis", "-q:a", "2"])]:
-        subprocess.run(sub + ["-i", str(source)] + codec + [str(samples / f"speech-44k-stereo.{name}")], check=True)
+        subprocess.run(sub + ["-i", str(source)] + codec + exact + [str(samples / f"speech-44k-stereo.{name}")],
+                       check=True)
+
+
+def save_named_by_hash(state: dict, folder: Path, stem: str) -> Path:
+    """torch.save, then name the file `<stem>-<first 8 hex of its SHA-256>.th` as Meta does."""
+    import hashlib
+    tmp = folder / f"{stem}.th"
+    torch.save(state, tmp)
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]
+    path = folder / f"{stem}-{digest}.th"
+    tmp.rename(path)
+    return path
+
+
+@torch.no_grad()
+def conversion_fixtures(speech: np.ndarray) -> dict:
+    """Checkpoints in Meta's format for the converters' tests: a tiny seeded model and language
+    model, what the Python converter makes of them, golden codes, and broken checkpoints."""
+    import convert_checkpoint as cc
+    from encodec.model import LMModel
+    folder = FIXTURES / "convert"
+    if folder.exists():
+        for old in folder.rglob("*"):
+            if old.is_file():
+                old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(77)
+    model = hl.build_meta_model("24khz", n_filters=2, dimension=8, bins=64)
+    randomise_norms(model, torch.Generator().manual_seed(78))
+    x = cases_for("24khz", model.encoder.hop_length, speech)["speech"][:, :12_000]
+    fill_codebooks(model, [x], seed=79)
+    separate_close_calls(model, [x], seed=80)
+    checkpoint = save_named_by_hash(model.state_dict(), folder, "encodec_tiny")
+    torch.manual_seed(81)
+    lm = LMModel(n_q=4, card=64, dim=16, num_layers=1, past_context=10)
+    lm_checkpoint = save_named_by_hash(lm.state_dict(), folder, "encodec_lm_tiny")
+    for dtype in ("f32", "f16"):
+        cc.convert(checkpoint, folder / f"python-{dtype}", dtype)
+    cc.convert(lm_checkpoint, folder / "python-lm", "f32")
+    out = {"input": x.contiguous()}
+    for bw in model.target_bandwidths:
+        model.set_target_bandwidth(bw)
+        out[f"codes.{bw_key(bw)}.0"] = model.encode(x[None])[0][0][0].to(torch.int64).contiguous()
+    save_case(folder / "golden.safetensors", out)
+    torch.save({"foo": torch.zeros(3)}, folder / "not_encodec.th")
+    bad = dict(model.state_dict())
+    bad["decoder.model.0.conv.conv.bias"] = torch.zeros(5)
+    torch.save(bad, folder / "wrong_shape.th")
+    (folder / "not_a_zip.th").write_bytes(b"this is not a PyTorch checkpoint\n" * 4)
+    return {"checkpoint": checkpoint.name, "lm_checkpoint": lm_checkpoint.name,
+            "bandwidths": [float(b) for b in model.target_bandwidths]}
 
 
 def main():
@@ -465,6 +519,7 @@ def main():
             full_model("24khz", speech, seconds=0.4),
             full_model("48khz", speech, seconds=0.2),
         ],
+        "convert": conversion_fixtures(speech),
     }
     (FIXTURES / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 

@@ -23,6 +23,9 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A checkpoint could not be converted.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// Model weights could not be found locally or fetched from the Hub.
     #[error("{0}")]
     Hub(String),

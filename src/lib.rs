@@ -20,6 +20,7 @@ pub mod atomic;
 pub mod audio;
 pub mod codes;
 pub mod config;
+pub mod convert;
 pub mod ecdc;
 pub mod error;
 pub mod hub;

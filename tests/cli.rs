@@ -146,3 +146,19 @@ fn failures_are_one_line_and_leave_outputs_alone() {
     assert!(e.contains("bandwidth"), "{e}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary files left behind");
 }
+
+#[test]
+fn convert_writes_a_loadable_model_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("tests/fixtures/manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let checkpoint =
+        root().join("tests/fixtures/convert").join(manifest["convert"]["checkpoint"].as_str().unwrap());
+    let out = dir.path().join("model");
+    ok(&encodec(&["-q", "convert", s(&checkpoint), s(&out), "--dtype", "f16"], &[]));
+    let model = Encodec::from_dir(&out).unwrap();
+    assert_eq!(model.sample_rate(), 24_000);
+    let e =
+        fails(&encodec(&["convert", s(&root().join("tests/fixtures/convert/not_a_zip.th")), s(&out)], &[]));
+    assert!(e.contains("not a PyTorch checkpoint"), "{e}");
+}

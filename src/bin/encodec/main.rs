@@ -1,5 +1,6 @@
 //! `encodec`: compress audio to `.ecdc` files with EnCodec and back.
 
+mod convert;
 mod decode;
 mod encode;
 mod info;
@@ -29,6 +30,8 @@ enum Command {
     Decode(decode::Args),
     /// Describe an .ecdc file: model, bandwidth, duration, size, bitrate.
     Info(info::Args),
+    /// Convert a Meta checkpoint (.th) into a Hub-layout folder (config.json + model.safetensors).
+    Convert(convert::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Encode(args) => encode::run(args, &ui),
         Command::Decode(args) => decode::run(args, &ui),
         Command::Info(args) => info::run(args),
+        Command::Convert(args) => convert::run(args, &ui),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,7 +66,8 @@ fn main() -> ExitCode {
 
 /// Progress reporting on stderr, silenced by `-q` (and by indicatif when stderr is no terminal).
 pub struct Ui {
-    quiet: bool,
+    /// No progress bars or chatter.
+    pub quiet: bool,
 }
 
 impl Ui {
