@@ -26,6 +26,7 @@ pub mod error;
 pub mod hub;
 pub mod model;
 pub mod nn;
+mod pcm;
 pub mod weights;
 
 pub use codes::{Bandwidth, CodeSegment, Codes};

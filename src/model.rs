@@ -113,15 +113,10 @@ impl Encodec {
             return Err(Error::ChannelCount { expected: self.channels(), actual: pcm.len() });
         }
         let length = pcm[0].as_ref().len();
-        for (channel, samples) in pcm.iter().enumerate() {
-            let samples = samples.as_ref();
-            if samples.len() != length {
-                return Err(Error::RaggedChannels { first: length, other: samples.len() });
-            }
-            if let Some(index) = samples.iter().position(|s| !s.is_finite()) {
-                return Err(Error::NonFiniteSample { channel, index, value: samples[index] });
-            }
+        if let Some(other) = pcm.iter().map(|c| c.as_ref().len()).find(|&l| l != length) {
+            return Err(Error::RaggedChannels { first: length, other });
         }
+        crate::pcm::check_finite(pcm)?;
         if length == 0 {
             return Err(Error::EmptyAudio);
         }

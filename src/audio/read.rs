@@ -34,11 +34,7 @@ pub fn read_bytes(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
     } else {
         read_with_symphonia(bytes, extension)?
     };
-    for (channel, samples) in audio.channels.iter().enumerate() {
-        if let Some(index) = samples.iter().position(|s| !s.is_finite()) {
-            return Err(Error::NonFiniteSample { channel, index, value: samples[index] });
-        }
-    }
+    crate::pcm::check_finite(&audio.channels)?;
     if audio.channels.is_empty() {
         return Err(bad("no audio channels".into()));
     }
