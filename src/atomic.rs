@@ -14,8 +14,17 @@ pub fn write(path: &Path, fill: impl FnOnce(&mut BufWriter<&mut File>) -> Result
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut temp =
-        tempfile::Builder::new().prefix(".encodec-").suffix(".part").tempfile_in(dir).map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".encodec-").suffix(".part");
+    // tempfile makes private (0600) files; an output should get the usual mode (0666 less the
+    // umask), or keep the mode of the file it replaces.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o7777);
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    let mut temp = builder.tempfile_in(dir).map_err(io)?;
     {
         let mut writer = BufWriter::new(temp.as_file_mut());
         fill(&mut writer)?;

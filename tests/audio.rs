@@ -181,3 +181,19 @@ fn a_failed_write_leaves_the_old_file_and_no_debris() {
     .unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), b"new");
 }
+
+#[cfg(unix)]
+#[test]
+fn atomic_writes_get_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let plain = dir.path().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let ours = dir.path().join("ours");
+    atomic::write(&ours, |_| Ok(())).unwrap();
+    assert_eq!(mode(&ours), mode(&plain), "new files follow the umask like File::create");
+    std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o640)).unwrap();
+    atomic::write(&ours, |_| Ok(())).unwrap();
+    assert_eq!(mode(&ours), 0o640, "a replaced file keeps its mode");
+}
