@@ -253,18 +253,30 @@ def randomise_norms(model, gen: torch.Generator) -> None:
                 p.add_(torch.empty(p.shape).uniform_(-0.2, 0.2, generator=gen))
 
 
+@torch.no_grad()
+def round_to_f16(model) -> None:
+    """Rounds every weight to the nearest f16 value, so the committed test models are stored as
+    f16 without loss (half the bytes). The reference computes the goldens on exactly these
+    values, and the Rust loader up-casts them to the same f32."""
+    for t in list(model.parameters()) + list(model.buffers()):
+        if t.is_floating_point():
+            t.copy_(t.to(torch.float16).to(torch.float32))
+
+
 def write_hub_folder(model, preset: str, folder: Path, n_filters: int, dimension: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     config = hl.hub_config(preset, n_filters=n_filters, dimension=dimension)
+    config["torch_dtype"] = "float16"
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    save_file(hl.hub_state_dict(model), str(folder / "model.safetensors"), metadata={"format": "pt"})
+    tensors = {k: v.to(torch.float16) for k, v in hl.hub_state_dict(model).items()}
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
 
 
 @torch.no_grad()
 def check_with_transformers(model, folder: Path, x: torch.Tensor) -> None:
     """The written folder must load in transformers and compute what Meta's model computes."""
     from transformers import EncodecModel as HfEncodec
-    hf, info = HfEncodec.from_pretrained(folder, output_loading_info=True)
+    hf, info = HfEncodec.from_pretrained(folder, output_loading_info=True, dtype=torch.float32)
     hf.eval()
     missing = [k for k in info["missing_keys"] if not k.endswith(("embed_avg", "cluster_size", "inited"))]
     assert not missing and not info["unexpected_keys"], (missing, info["unexpected_keys"])
@@ -324,7 +336,11 @@ def small_model(preset: str, seed: int, speech: np.ndarray) -> dict:
     randomise_norms(model, torch.Generator().manual_seed(seed + 1))
     cases = cases_for(preset, model.encoder.hop_length, speech)
     fill_codebooks(model, list(cases.values()), seed=seed + 2)
-    separate_close_calls(model, list(cases.values()), seed=seed + 3)
+    for attempt in range(5):  # rounding can bring a decision back near a tie: separate again
+        separate_close_calls(model, list(cases.values()), seed=seed + 3 + attempt)
+        round_to_f16(model)
+        if min(decision_margin(model, x) for x in cases.values()) > MIN_MARGIN:
+            break
     folder = ROOT / "weights" / f"test-{preset}"
     write_hub_folder(model, preset, folder, n_filters, dimension)
     check_with_transformers(model, folder, cases["speech"][:, :9600])
