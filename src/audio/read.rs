@@ -18,7 +18,8 @@ pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 4_000..=384_000;
 
 /// Reads and decodes an audio file: WAV (8/16/24/32-bit integer, 32-bit float) with hound,
 /// anything else symphonia recognises (MP3, AAC/M4A, FLAC, Ogg Vorbis) with symphonia.
-pub fn read(path: &Path) -> Result<Audio> {
+pub fn read(path: impl AsRef<Path>) -> Result<Audio> {
+    let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     let hint = path.extension().and_then(|e| e.to_str());
     read_bytes(&bytes, hint).map_err(|reason| match reason {
