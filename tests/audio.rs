@@ -66,12 +66,12 @@ fn every_wav_sample_format_reads_back() {
 
 #[test]
 fn compressed_formats_decode() {
-    let reference = audio::read(&sample("speech-44k-stereo.wav")).unwrap();
+    let reference = audio::read(sample("speech-44k-stereo.wav")).unwrap();
     assert_eq!((reference.sample_rate, reference.channels.len(), reference.len()), (44_100, 2, 44_100));
     // FLAC is lossless: exactly the 16-bit source.
-    assert_eq!(audio::read(&sample("speech-44k-stereo.flac")).unwrap(), reference);
+    assert_eq!(audio::read(sample("speech-44k-stereo.flac")).unwrap(), reference);
     for lossy in ["mp3", "m4a", "ogg"] {
-        let decoded = audio::read(&sample(&format!("speech-44k-stereo.{lossy}"))).unwrap();
+        let decoded = audio::read(sample(&format!("speech-44k-stereo.{lossy}"))).unwrap();
         assert_eq!((decoded.sample_rate, decoded.channels.len()), (44_100, 2), "{lossy}");
         // Encoder delay and padding add at most a few frames of codec blocks.
         assert!(decoded.len().abs_diff(44_100) < 4096, "{lossy}: {} samples", decoded.len());
