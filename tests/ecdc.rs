@@ -177,6 +177,25 @@ fn writer_refuses_codes_it_cannot_represent() {
     assert!(matches!(ecdc::write(Vec::new(), &scaled, model.config()), Err(Error::InvalidCodes(_))));
 }
 
+#[test]
+fn only_models_with_the_named_layout_read_or_write_ecdc() {
+    // A file's model name is all it says about its layout: 10-bit codes at a 320-sample hop.
+    let model = Encodec::from_dir(common::root().join("weights/test-24khz")).unwrap();
+    let codes = model.encode(&[vec![0.1f32; 1000]], Bandwidth::Kbps3).unwrap();
+    let file = fixture_bytes("small-24khz", "speech.6.0.ecdc");
+    let header = Header::read(&mut file.as_slice()).unwrap();
+    for config in [
+        EncodecConfig { codebook_size: 64, ..model.config().clone() },
+        EncodecConfig { upsampling_ratios: vec![8, 5, 4], ..model.config().clone() },
+        EncodecConfig { sampling_rate: 16_000, ..model.config().clone() },
+    ] {
+        let err = ecdc::write(Vec::new(), &codes, &config).unwrap_err();
+        assert!(matches!(err, Error::Ecdc(EcdcError::ModelMismatch(_))), "{err:?}");
+        let err = ecdc::read_payload(&file[file.len() - 1..], &header, &config).unwrap_err();
+        assert!(matches!(err, Error::Ecdc(EcdcError::ModelMismatch(_))), "{err:?}");
+    }
+}
+
 /// Files this crate writes, decoded by the reference's own `decompress`
 /// (conversion/decode_ours.py). `ENCODEC_WRITE_FIXTURES=1` rewrites the files instead.
 #[test]
