@@ -146,15 +146,27 @@ impl Header {
     }
 }
 
-/// The `.ecdc` name of a model: its sample rate and channels pick one of [`MODELS`].
+/// The `.ecdc` name of a model: its sample rate and channels pick one of [`MODELS`]. The name
+/// is all a file says about its layout, so the model must also have the named models' 320-sample
+/// hop and 1024-entry (10-bit) codebooks.
 pub fn model_name(config: &EncodecConfig) -> std::result::Result<&'static str, EcdcError> {
-    match (config.sampling_rate, config.audio_channels) {
-        (24_000, 1) => Ok(MODELS[0].0),
-        (48_000, 2) => Ok(MODELS[1].0),
-        (rate, channels) => Err(EcdcError::ModelMismatch(format!(
-            "no .ecdc model name for a {rate} Hz, {channels}-channel model"
-        ))),
+    let (rate, channels) = (config.sampling_rate, config.audio_channels);
+    let name = match (rate, channels) {
+        (24_000, 1) => MODELS[0].0,
+        (48_000, 2) => MODELS[1].0,
+        _ => {
+            let msg = format!("no .ecdc model name for a {rate} Hz, {channels}-channel model");
+            return Err(EcdcError::ModelMismatch(msg));
+        }
+    };
+    if config.hop_length() != 320 || config.codebook_size != 1024 {
+        return Err(EcdcError::ModelMismatch(format!(
+            "{name} files hold 10-bit codes at a 320-sample hop; this model has {}-entry codebooks and a {}-sample hop",
+            config.codebook_size,
+            config.hop_length()
+        )));
     }
+    Ok(name)
 }
 
 /// Frames of each segment for `audio_len` samples: `ceil(segment / hop)`. (The reference's
@@ -167,6 +179,7 @@ fn segment_frames(config: &EncodecConfig, audio_len: usize) -> impl Iterator<Ite
 
 /// Writes `codes` as an `.ecdc` file for the model `config` describes.
 pub fn write(writer: impl Write, codes: &Codes, config: &EncodecConfig) -> Result<()> {
+    let model = model_name(config)?;
     let expected: Vec<usize> = segment_frames(config, codes.audio_len).collect();
     let actual: Vec<usize> = codes.segments.iter().map(CodeSegment::num_frames).collect();
     let k = codes.num_codebooks();
@@ -195,12 +208,8 @@ pub fn write(writer: impl Write, codes: &Codes, config: &EncodecConfig) -> Resul
     if codes.segments.iter().any(|s| s.scale.is_some() != config.normalize) {
         return Err(Error::InvalidCodes("a scale is required exactly for normalising models".into()));
     }
-    let header = Header {
-        model: model_name(config)?.to_string(),
-        audio_len: codes.audio_len,
-        num_codebooks: k,
-        use_lm: false,
-    };
+    let header =
+        Header { model: model.to_string(), audio_len: codes.audio_len, num_codebooks: k, use_lm: false };
     Ok(write_payload(BufWriter::new(writer), &header, codes, config.bits_per_codebook())?)
 }
 
