@@ -28,6 +28,7 @@ fn parse_bandwidth(text: &str) -> Result<f32, String> {
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let bandwidth = Bandwidth::from_kbps(args.bandwidth).expect("checked by clap");
     let model = ui.load_model(&args.model)?;
+    ecdc::model_name(model.config())?; // before the work: the model must be one .ecdc files can name
     let input = audio::read(&args.input)?;
     let pcm = audio::convert(&input, model.sample_rate(), model.channels())?;
     let bar = ui.step(format!("encoding {:.1} s of audio at {} kbps", input.duration_s(), bandwidth.kbps()));
