@@ -34,3 +34,10 @@ pub fn write(path: &Path, fill: impl FnOnce(&mut BufWriter<&mut File>) -> Result
     temp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
+
+/// Creates `path` holding `bytes`, atomically.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write(path, |w| {
+        std::io::Write::write_all(w, bytes).map_err(|source| Error::Io { path: path.to_owned(), source })
+    })
+}

@@ -56,15 +56,9 @@ pub fn convert_checkpoint(input: &Path, out_dir: &Path, dtype: WeightDtype) -> R
         .collect::<Result<HashMap<_, _>>>()?;
     std::fs::create_dir_all(out_dir).map_err(|source| Error::Io { path: out_dir.to_owned(), source })?;
     let config_text = serde_json::to_string_pretty(&config).map_err(|e| bad(e.to_string()))? + "\n";
-    crate::atomic::write(&out_dir.join("config.json"), |w| {
-        std::io::Write::write_all(w, config_text.as_bytes())
-            .map_err(|source| Error::Io { path: out_dir.join("config.json"), source })
-    })?;
-    let weights = out_dir.join("model.safetensors");
+    crate::atomic::write_bytes(&out_dir.join("config.json"), config_text.as_bytes())?;
     let bytes = safetensors::serialize(&tensors, None).map_err(|e| bad(e.to_string()))?;
-    crate::atomic::write(&weights, |w| {
-        std::io::Write::write_all(w, &bytes).map_err(|source| Error::Io { path: weights.clone(), source })
-    })?;
+    crate::atomic::write_bytes(&out_dir.join("model.safetensors"), &bytes)?;
     Ok(kind)
 }
 
