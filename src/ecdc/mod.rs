@@ -136,6 +136,15 @@ impl Header {
         Ok(())
     }
 
+    /// The published model's config for the file's model name: enough to read the payload
+    /// (layout and codebook size) without any weights.
+    pub fn published_config(&self) -> std::result::Result<EncodecConfig, EcdcError> {
+        match self.hub_repo()? {
+            "facebook/encodec_48khz" => Ok(EncodecConfig::encodec_48khz()),
+            _ => Ok(EncodecConfig::encodec_24khz()),
+        }
+    }
+
     /// The Hub repository of the file's model.
     pub fn hub_repo(&self) -> std::result::Result<&'static str, EcdcError> {
         MODELS

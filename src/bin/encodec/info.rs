@@ -5,7 +5,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use encodec::ecdc::{self, Header};
-use encodec::{EncodecConfig, Error};
+use encodec::Error;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,11 +18,7 @@ pub fn run(args: Args) -> encodec::Result<()> {
     let size = std::fs::metadata(&args.input).map_err(io)?.len();
     let mut reader = BufReader::new(File::open(&args.input).map_err(io)?);
     let header = Header::read(&mut reader)?;
-    // The published models' layouts suffice to check the payload; no weights are needed.
-    let config = match header.model.as_str() {
-        "encodec_48khz" => EncodecConfig::encodec_48khz(),
-        _ => EncodecConfig::encodec_24khz(),
-    };
+    let config = header.published_config()?;
     let codes = ecdc::read_payload(reader, &header, &config)?;
     let seconds = codes.audio_len as f64 / config.sampling_rate as f64;
     let nominal =
