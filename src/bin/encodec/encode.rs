@@ -16,17 +16,17 @@ pub struct Args {
     #[arg(long, default_value = hub::DEFAULT_REPO)]
     model: String,
     /// Target bandwidth in kbps: 1.5, 3, 6, 12 or 24 (the 48 kHz model: 3 to 24).
-    #[arg(long, default_value_t = 6.0, value_parser = parse_bandwidth)]
-    bandwidth: f32,
+    #[arg(long, default_value = "6", value_parser = parse_bandwidth)]
+    bandwidth: Bandwidth,
 }
 
-fn parse_bandwidth(text: &str) -> Result<f32, String> {
+fn parse_bandwidth(text: &str) -> Result<Bandwidth, String> {
     let kbps: f32 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
-    Bandwidth::from_kbps(kbps).map(|_| kbps).ok_or_else(|| "bandwidth is one of 1.5, 3, 6, 12, 24".into())
+    Bandwidth::from_kbps(kbps).ok_or_else(|| "bandwidth is one of 1.5, 3, 6, 12, 24".into())
 }
 
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
-    let bandwidth = Bandwidth::from_kbps(args.bandwidth).expect("checked by clap");
+    let bandwidth = args.bandwidth;
     let model = ui.load_model(&args.model)?;
     ecdc::model_name(model.config())?; // before the work: the model must be one .ecdc files can name
     let input = audio::read(&args.input)?;
