@@ -97,6 +97,9 @@ pub enum Error {
     /// far outside [-1, 1]); the reference would silently emit code 0 here.
     #[error("the encoder's output overflowed; is the input far outside [-1, 1]?")]
     EncoderOverflow,
+    /// The worker threads could not be started.
+    #[error("could not start worker threads: {0}")]
+    Threads(String),
     /// Codes given to the decoder are inconsistent with the model.
     #[error("invalid codes: {0}")]
     InvalidCodes(String),

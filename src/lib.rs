@@ -18,18 +18,22 @@
 
 pub mod atomic;
 pub mod audio;
+pub mod bench;
 pub mod codes;
 pub mod config;
 pub mod convert;
 pub mod ecdc;
 pub mod error;
 pub mod hub;
+pub mod kernels;
 pub mod model;
 pub mod nn;
 mod pcm;
+pub mod profile;
 pub mod weights;
 
 pub use codes::{Bandwidth, CodeSegment, Codes};
 pub use config::EncodecConfig;
 pub use error::{Error, Result};
 pub use model::Encodec;
+pub use weights::Precision;

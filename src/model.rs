@@ -3,14 +3,16 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
+use rayon::prelude::*;
 
 use crate::hub::ModelFiles;
 use crate::nn::quantizer::ResidualVectorQuantizer;
 use crate::nn::seanet::{Decoder, Encoder};
-use crate::weights::Weights;
-use crate::{Bandwidth, CodeSegment, Codes, EncodecConfig, Error, Result};
+use crate::weights::{Precision, Weights};
+use crate::{profile, Bandwidth, CodeSegment, Codes, EncodecConfig, Error, Result};
 
 /// An EnCodec model: SEANet encoder, residual vector quantizer and SEANet decoder.
 ///
@@ -22,6 +24,9 @@ pub struct Encodec {
     quantizer: ResidualVectorQuantizer,
     decoder: Decoder,
     device: Device,
+    precision: Precision,
+    /// Where encode and decode run; `None`: rayon's global pool (one thread per core).
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl Encodec {
@@ -32,8 +37,13 @@ impl Encodec {
 
     /// Loads a model from its files, wherever [`crate::hub::resolve`] found them.
     pub fn from_files(files: &ModelFiles) -> Result<Self> {
+        Self::from_files_with(files, Precision::F32)
+    }
+
+    /// As [`Encodec::from_files`], keeping the layer weights in `precision`.
+    pub fn from_files_with(files: &ModelFiles, precision: Precision) -> Result<Self> {
         let config = EncodecConfig::from_file(&files.config)?;
-        let weights = Weights::from_safetensors(&files.weights, &Device::Cpu)?;
+        let weights = Weights::from_safetensors(&files.weights, &Device::Cpu)?.with_precision(precision);
         Self::load(config, &weights)
     }
 
@@ -55,8 +65,40 @@ impl Encodec {
             )?,
             decoder: Decoder::load(&weights.pp("decoder"), &config)?,
             device: weights.device().clone(),
+            precision: weights.precision(),
+            pool: None,
             config,
         })
+    }
+
+    /// Runs encode and decode on `threads` worker threads of a pool of this model's own
+    /// (by default they use rayon's global pool, one thread per core).
+    pub fn with_threads(mut self, threads: usize) -> Result<Self> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("encodec-{i}"))
+            .build()
+            .map_err(|e| Error::Threads(e.to_string()))?;
+        self.pool = Some(Arc::new(pool));
+        Ok(self)
+    }
+
+    /// The precision the layer weights are kept in.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Worker threads encode and decode use.
+    pub fn threads(&self) -> usize {
+        self.pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
+    }
+
+    /// Runs `f` on this model's threads.
+    fn install<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
     }
 
     /// The model's configuration.
@@ -80,12 +122,17 @@ impl Encodec {
     }
 
     /// Encodes `pcm` (`[channels][samples]` at the model's rate) at `bandwidth`.
-    pub fn encode(&self, pcm: &[impl AsRef<[f32]>], bandwidth: Bandwidth) -> Result<Codes> {
+    pub fn encode(&self, pcm: &[impl AsRef<[f32]> + Sync], bandwidth: Bandwidth) -> Result<Codes> {
+        self.install(|| self.encode_on_this_thread(pcm, bandwidth))
+    }
+
+    fn encode_on_this_thread(&self, pcm: &[impl AsRef<[f32]> + Sync], bandwidth: Bandwidth) -> Result<Codes> {
         let num_codebooks = bandwidth.num_codebooks(&self.config)?;
         let audio_len = self.check_pcm(pcm)?;
-        let segments = self
-            .config
-            .segments(audio_len)
+        // Segments (the 48 kHz model's) are independent: encode them in parallel.
+        let ranges: Vec<_> = self.config.segments(audio_len).collect();
+        let segments = ranges
+            .into_par_iter()
             .map(|range| {
                 let channels: Vec<&[f32]> = pcm.iter().map(|c| &c.as_ref()[range.clone()]).collect();
                 self.encode_segment(&channels, num_codebooks)
@@ -96,8 +143,13 @@ impl Encodec {
 
     /// Decodes `codes` to `[channels][codes.audio_len]` PCM at the model's rate.
     pub fn decode(&self, codes: &Codes) -> Result<Vec<Vec<f32>>> {
+        self.install(|| self.decode_on_this_thread(codes))
+    }
+
+    fn decode_on_this_thread(&self, codes: &Codes) -> Result<Vec<Vec<f32>>> {
         self.check_codes(codes)?;
-        let decoded = codes.segments.iter().map(|s| self.decode_segment(s)).collect::<Result<Vec<_>>>()?;
+        let decoded =
+            codes.segments.par_iter().map(|s| self.decode_segment(s)).collect::<Result<Vec<_>>>()?;
         let mut pcm = match self.config.segment_stride() {
             Some(stride) => linear_overlap_add(&decoded, stride),
             None => decoded.into_iter().next().unwrap_or_default(),
@@ -135,12 +187,17 @@ impl Encodec {
         }
         let x = Tensor::from_vec(samples, (1, channels.len(), length), &self.device)?;
         let embeddings = self.encoder.forward(&x)?.squeeze(0)?;
-        let codes = self.quantizer.encode(&embeddings, num_codebooks)?;
+        let codes = profile::time(
+            || "quantizer.encode".into(),
+            || self.quantizer.encode(&embeddings, num_codebooks),
+        )?;
         Ok(CodeSegment { codes, scale })
     }
 
     fn decode_segment(&self, segment: &CodeSegment) -> Result<Vec<Vec<f32>>> {
-        let embeddings = self.quantizer.decode(&segment.codes)?.unsqueeze(0)?;
+        let embeddings =
+            profile::time(|| "quantizer.decode".into(), || self.quantizer.decode(&segment.codes))?;
+        let embeddings = embeddings.unsqueeze(0)?;
         let mut pcm = self.decoder.forward(&embeddings)?.squeeze(0)?.to_vec2::<f32>()?;
         if let Some(scale) = segment.scale {
             pcm.iter_mut().flatten().for_each(|s| *s *= scale);

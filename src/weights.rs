@@ -8,11 +8,61 @@ use candle_nn::VarBuilder;
 
 use crate::{Error, Result};
 
+/// The precision the model's layer weights are kept in.
+///
+/// No GEMM kernel here takes half precision, so the convolutions and the LSTM's input
+/// projection compute in f32 whatever the precision; only the memory-bound LSTM recurrence,
+/// which streams its whole matrix once per frame, gains from fewer bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Full f32: the codes are the reference's.
+    #[default]
+    F32,
+    /// Every layer weight rounded to f16, as an f16 checkpoint holds them; computed in f32.
+    F16,
+    /// The LSTM recurrent weights stored as bf16 (half the bytes, widened on the fly);
+    /// everything else f32.
+    Bf16,
+}
+
+impl Precision {
+    /// `f32`, `f16` or `bf16`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
+            Self::Bf16 => "bf16",
+        }
+    }
+
+    /// A layer's weights as this precision keeps them (the LSTM's recurrent matrix aside):
+    /// rounded to f16 for `F16`, unchanged otherwise.
+    pub fn round(self, mut values: Vec<f32>) -> Vec<f32> {
+        if self == Self::F16 {
+            values.iter_mut().for_each(|v| *v = half::f16::from_f32(*v).to_f32());
+        }
+        values
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "f16" => Ok(Self::F16),
+            "bf16" => Ok(Self::Bf16),
+            _ => Err(format!("{s:?} is not one of f32, f16, bf16")),
+        }
+    }
+}
+
 /// A view of the model's tensors under a name prefix (`encoder.layers.3`, ...).
 #[derive(Clone)]
 pub struct Weights<'a> {
     vb: VarBuilder<'a>,
     prefix: String,
+    precision: Precision,
 }
 
 impl Weights<'static> {
@@ -26,12 +76,16 @@ impl Weights<'static> {
         // being truncated while the model loads (the folded weights are copies afterwards).
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, device) }
             .map_err(|e| bad(e.to_string()))?;
-        Ok(Self { vb, prefix: String::new() })
+        Ok(Self { vb, prefix: String::new(), precision: Precision::F32 })
     }
 
     /// Tensors already in memory, keyed by their Hub names.
     pub fn from_tensors(tensors: HashMap<String, Tensor>, device: &Device) -> Self {
-        Self { vb: VarBuilder::from_tensors(tensors, DType::F32, device), prefix: String::new() }
+        Self {
+            vb: VarBuilder::from_tensors(tensors, DType::F32, device),
+            prefix: String::new(),
+            precision: Precision::F32,
+        }
     }
 }
 
@@ -40,7 +94,17 @@ impl<'a> Weights<'a> {
     pub fn pp(&self, name: impl ToString) -> Self {
         let name = name.to_string();
         let prefix = if self.prefix.is_empty() { name.clone() } else { format!("{}.{name}", self.prefix) };
-        Self { vb: self.vb.pp(name), prefix }
+        Self { vb: self.vb.pp(name), prefix, precision: self.precision }
+    }
+
+    /// The same weights, for layers to keep in `precision`.
+    pub fn with_precision(self, precision: Precision) -> Self {
+        Self { precision, ..self }
+    }
+
+    /// The precision layers keep their weights in.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The device tensors are loaded on.

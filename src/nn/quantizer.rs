@@ -2,6 +2,7 @@
 
 use candle_core::Tensor;
 
+use crate::kernels::gemm::{matmul, MatMut, MatRef};
 use crate::weights::Weights;
 use crate::{Error, Result};
 
@@ -9,51 +10,56 @@ use crate::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Codebook {
     /// `[bins, dim]`.
-    embed: Tensor,
-    /// `embed^T`, `[dim, bins]`, for the distance matmul.
-    embed_t: Tensor,
-    /// `|e|^2` per entry, `[1, bins]`.
-    embed_sq: Tensor,
+    embed: Vec<f32>,
+    /// `|e|^2` per entry, `[bins]`.
+    embed_sq: Vec<f32>,
+    dim: usize,
 }
 
 impl Codebook {
     fn load(w: &Weights, bins: usize, dim: usize) -> Result<Self> {
-        let embed = w.get("embed", &[bins, dim])?;
-        Ok(Self {
-            embed_t: embed.t()?.contiguous()?,
-            embed_sq: embed.sqr()?.sum_keepdim(1)?.t()?.contiguous()?,
-            embed,
-        })
+        let embed: Vec<f32> = w.get("embed", &[bins, dim])?.flatten_all()?.to_vec1()?;
+        let embed_sq = embed.chunks_exact(dim).map(|e| e.iter().map(|v| v * v).sum()).collect();
+        Ok(Self { embed, embed_sq, dim })
     }
 
     /// The nearest entry to each row of `x` (`[frames, dim]`), with the reference's formula
-    /// `|x|^2 - 2 x.e + |e|^2` in f32 and its tie-break (the lowest index). A distance that
-    /// overflows is an error, where the reference would silently pick entry 0.
-    pub fn nearest(&self, x: &Tensor) -> Result<Vec<u32>> {
-        let x_sq = x.sqr()?.sum_keepdim(1)?;
-        let cross = (x.matmul(&self.embed_t)? * 2.0)?;
-        let dist = x_sq.broadcast_sub(&cross)?.broadcast_add(&self.embed_sq)?;
-        let rows = dist.to_vec2::<f32>()?;
-        rows.iter()
-            .map(|row| {
-                let mut best = 0;
-                for (i, &d) in row.iter().enumerate() {
+    /// `|x|^2 - 2 x.e + |e|^2` in f32 and its tie-break (the lowest index): the products as
+    /// one GEMM, the norms precomputed. A distance that overflows is an error, where the
+    /// reference would silently pick entry 0.
+    pub fn nearest(&self, x: &[f32]) -> Result<Vec<u32>> {
+        let frames = x.len() / self.dim;
+        let bins = self.embed_sq.len();
+        let mut cross = vec![0f32; frames * bins];
+        let embed_t = MatRef::row_major(&self.embed, bins, self.dim).t();
+        matmul(
+            MatMut::row_major(&mut cross, frames, bins),
+            MatRef::row_major(x, frames, self.dim),
+            embed_t,
+            false,
+        );
+        x.chunks_exact(self.dim)
+            .zip(cross.chunks_exact(bins))
+            .map(|(row, cross)| {
+                let x_sq: f32 = row.iter().map(|v| v * v).sum();
+                let mut best = (0, f32::INFINITY);
+                for (i, (&c, &e_sq)) in cross.iter().zip(&self.embed_sq).enumerate() {
+                    let d = x_sq - 2.0 * c + e_sq;
                     if !d.is_finite() {
                         return Err(Error::EncoderOverflow);
                     }
-                    if d < row[best] {
-                        best = i;
+                    if d < best.1 || i == 0 {
+                        best = (i, d);
                     }
                 }
-                Ok(best as u32)
+                Ok(best.0 as u32)
             })
             .collect()
     }
 
-    /// The entries for `codes`: `[frames, dim]`.
-    pub fn lookup(&self, codes: &[u32]) -> Result<Tensor> {
-        let index = Tensor::from_slice(codes, codes.len(), self.embed.device())?;
-        Ok(self.embed.index_select(&index, 0)?)
+    /// Entry `code`.
+    fn entry(&self, code: u32) -> &[f32] {
+        &self.embed[code as usize * self.dim..(code as usize + 1) * self.dim]
     }
 }
 
@@ -86,11 +92,13 @@ impl ResidualVectorQuantizer {
 
     /// Embeddings `[dim, frames]` -> `codes[k][frame]` for the first `n` codebooks.
     pub fn encode(&self, embeddings: &Tensor, n: usize) -> Result<Vec<Vec<u32>>> {
-        let mut residual = embeddings.t()?.contiguous()?;
+        let mut residual: Vec<f32> = embeddings.t()?.contiguous()?.flatten_all()?.to_vec1()?;
         let mut codes = Vec::with_capacity(n);
         for codebook in &self.codebooks[..n.min(self.len())] {
             let indices = codebook.nearest(&residual)?;
-            residual = (residual - codebook.lookup(&indices)?)?;
+            for (row, &code) in residual.chunks_exact_mut(codebook.dim).zip(&indices) {
+                row.iter_mut().zip(codebook.entry(code)).for_each(|(r, e)| *r -= e);
+            }
             codes.push(indices);
         }
         Ok(codes)
@@ -115,11 +123,15 @@ impl ResidualVectorQuantizer {
     /// `codes[k][frame]` -> embeddings `[dim, frames]`: the sum of the entries, in order.
     pub fn decode(&self, codes: &[Vec<u32>]) -> Result<Tensor> {
         self.check(codes)?;
-        let mut sum = self.codebooks[0].lookup(&codes[0])?;
-        for (codebook, indices) in self.codebooks.iter().zip(codes).skip(1) {
-            sum = (sum + codebook.lookup(indices)?)?;
+        let (frames, dim) = (codes[0].len(), self.codebooks[0].dim);
+        let mut sum = vec![0f32; dim * frames];
+        for (t, frame) in sum.chunks_exact_mut(dim).enumerate() {
+            frame.copy_from_slice(self.codebooks[0].entry(codes[0][t]));
+            for (codebook, indices) in self.codebooks.iter().zip(codes).skip(1) {
+                frame.iter_mut().zip(codebook.entry(indices[t])).for_each(|(s, e)| *s += e);
+            }
         }
-        Ok(sum.t()?.contiguous()?)
+        Ok(Tensor::from_vec(sum, (frames, dim), &candle_core::Device::Cpu)?.t()?.contiguous()?)
     }
 }
 
@@ -141,14 +153,12 @@ mod tests {
         // torch.max(dim) returns the first maximal index; duplicated and mirrored entries tie
         // exactly in any arithmetic.
         let cb = codebook(&[[5.0, 5.0], [1.0, 0.0], [-1.0, 0.0], [1.0, 0.0]]);
-        let x = Tensor::from_vec(vec![0.0f32, 0.0, 1.0, 0.0], (2, 2), &Device::Cpu).unwrap();
-        assert_eq!(cb.nearest(&x).unwrap(), vec![1, 1]);
+        assert_eq!(cb.nearest(&[0.0, 0.0, 1.0, 0.0]).unwrap(), vec![1, 1]);
     }
 
     #[test]
     fn overflowing_distances_are_an_error() {
         let cb = codebook(&[[0.0, 0.0], [1.0, 1.0]]);
-        let x = Tensor::from_vec(vec![1e30f32, 1e30], (1, 2), &Device::Cpu).unwrap();
-        assert!(matches!(cb.nearest(&x), Err(Error::EncoderOverflow)));
+        assert!(matches!(cb.nearest(&[1e30, 1e30]), Err(Error::EncoderOverflow)));
     }
 }

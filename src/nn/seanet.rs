@@ -4,13 +4,20 @@ use candle_core::Tensor;
 
 use crate::config::EncodecConfig;
 use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d};
+use rayon::prelude::*;
+
+use crate::kernels::{self, activation};
 use crate::nn::lstm::Lstm;
 use crate::weights::Weights;
-use crate::Result;
+use crate::{profile, Result};
 
 /// ELU with alpha 1, as both published models use.
 fn elu(x: &Tensor) -> Result<Tensor> {
-    Ok(x.elu(1.0)?)
+    kernels::apply(x, "elu", &|input, dims| {
+        let mut out = input.to_vec();
+        activation::elu_in_place(&mut out);
+        (out, dims.to_vec())
+    })
 }
 
 /// A residual block: `shortcut(x) + conv(elu(conv(elu(x))))`, the first conv dilated and
@@ -40,12 +47,27 @@ impl ResnetBlock {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.second.forward(&elu(&self.first.forward(&elu(x)?)?)?)?;
-        let skip = match &self.shortcut {
-            Some(conv) => conv.forward(x)?,
-            None => x.clone(),
-        };
-        Ok((skip + y)?)
+        let (_, dim, length) = x.dims3()?;
+        kernels::apply(x, "resnet_block", &|input, dims| {
+            let mut out = Vec::with_capacity(input.len());
+            for item in input.chunks_exact(dim * length) {
+                let (mut hidden, _) = self.first.run(item, length, true);
+                hidden.par_chunks_mut(1 << 14).for_each(activation::elu_in_place);
+                let mut y = match &self.shortcut {
+                    Some(conv) => conv.run(item, length, false).0,
+                    None => item.to_vec(),
+                };
+                if self.second.adds_onto() {
+                    // The last 1x1 convolution accumulates straight onto the shortcut.
+                    self.second.run_onto(&hidden, length, &mut y);
+                } else {
+                    let (block, _) = self.second.run(&hidden, length, false);
+                    y.iter_mut().zip(&block).for_each(|(a, b)| *a += b);
+                }
+                out.extend_from_slice(&y);
+            }
+            (out, dims.to_vec())
+        })
     }
 }
 
@@ -56,8 +78,8 @@ pub enum Layer {
     Conv(Conv1d),
     /// A trimmed transposed convolution (decoder upsampling).
     ConvTranspose(ConvTranspose1d),
-    /// A residual block.
-    Resnet(ResnetBlock),
+    /// A residual block (boxed: three convolutions, where the others hold one).
+    Resnet(Box<ResnetBlock>),
     /// The LSTM block.
     Lstm(Lstm),
     /// ELU activation (no weights, but a `layers.N` index of its own).
@@ -65,14 +87,34 @@ pub enum Layer {
 }
 
 impl Layer {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// What the layer is, for the profile: e.g. `conv 32->64 k4 s2`.
+    pub fn describe(&self) -> String {
         match self {
-            Self::Conv(l) => l.forward(x),
-            Self::ConvTranspose(l) => l.forward(x),
+            Self::Conv(l) => format!("conv {}", l.spec()),
+            Self::ConvTranspose(l) => format!("convtr {}", l.spec()),
+            Self::Resnet(l) => format!("resnet {}", l.first.spec()),
+            Self::Lstm(l) => format!("lstm {}", l.describe()),
+            Self::Elu => "elu".into(),
+        }
+    }
+
+    /// Runs the layer; `input_elu`: apply ELU to the input first (fused where the layer can).
+    fn forward(&self, x: &Tensor, input_elu: bool) -> Result<Tensor> {
+        match self {
+            Self::Conv(l) => l.forward_with(x, input_elu),
+            Self::ConvTranspose(l) => l.forward_with(x, input_elu),
+            Self::Resnet(l) if input_elu => l.forward(&elu(x)?),
             Self::Resnet(l) => l.forward(x),
+            Self::Lstm(l) if input_elu => l.forward(&elu(x)?),
             Self::Lstm(l) => l.forward(x),
+            Self::Elu if input_elu => elu(&elu(x)?),
             Self::Elu => elu(x),
         }
+    }
+
+    /// Whether an ELU just before this layer can be folded into it.
+    fn absorbs_elu(&self) -> bool {
+        matches!(self, Self::Conv(_) | Self::ConvTranspose(_))
     }
 }
 
@@ -101,7 +143,7 @@ impl StackBuilder<'_, '_> {
         for j in 0..self.config.num_residual_layers {
             let dilation = self.config.dilation_growth_rate.pow(j as u32);
             let block = ResnetBlock::load(&self.next(), self.config, dim, dilation)?;
-            self.layers.push(Layer::Resnet(block));
+            self.layers.push(Layer::Resnet(Box::new(block)));
         }
         Ok(())
     }
@@ -117,8 +159,24 @@ impl StackBuilder<'_, '_> {
     }
 }
 
-fn run(layers: &[Layer], x: &Tensor) -> Result<Tensor> {
-    layers.iter().try_fold(x.clone(), |x, layer| layer.forward(&x))
+/// Runs `layers` in order, folding each ELU into the convolution after it; `stack` names the
+/// layers for the profile.
+fn run(stack: &str, layers: &[Layer], x: &Tensor) -> Result<Tensor> {
+    let mut x = x.clone();
+    let mut pending_elu = false;
+    for (i, layer) in layers.iter().enumerate() {
+        if matches!(layer, Layer::Elu) && layers.get(i + 1).is_some_and(Layer::absorbs_elu) {
+            pending_elu = true;
+            continue;
+        }
+        let name = || {
+            let elu = if pending_elu { "elu+" } else { "" };
+            format!("{stack}.layers.{i} {elu}{}", layer.describe())
+        };
+        x = profile::time(name, || layer.forward(&x, pending_elu))?;
+        pending_elu = false;
+    }
+    Ok(x)
 }
 
 /// Audio `[batch, channels, samples]` -> embeddings `[batch, hidden_size, frames]`.
@@ -149,7 +207,7 @@ impl Encoder {
 
     /// Runs the whole stack.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        run(&self.layers, x)
+        run("encoder", &self.layers, x)
     }
 }
 
@@ -180,6 +238,6 @@ impl Decoder {
 
     /// Runs the whole stack.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        run(&self.layers, x)
+        run("decoder", &self.layers, x)
     }
 }

@@ -20,7 +20,7 @@ pub struct Args {
     bandwidth: Bandwidth,
 }
 
-fn parse_bandwidth(text: &str) -> Result<Bandwidth, String> {
+pub fn parse_bandwidth(text: &str) -> Result<Bandwidth, String> {
     let kbps: f32 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
     Bandwidth::from_kbps(kbps).ok_or_else(|| "bandwidth is one of 1.5, 3, 6, 12, 24".into())
 }

@@ -1,5 +1,6 @@
 //! `encodec`: compress audio to `.ecdc` files with EnCodec and back.
 
+mod bench;
 mod convert;
 mod decode;
 mod encode;
@@ -32,6 +33,8 @@ enum Command {
     Info(info::Args),
     /// Convert a Meta checkpoint (.th) into a Hub-layout folder (config.json + model.safetensors).
     Convert(convert::Args),
+    /// Time encoding and decoding (best of several warm runs); prints one JSON line.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args, &ui),
         Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args, &ui),
+        Command::Bench(args) => bench::run(args, &ui),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

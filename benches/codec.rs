@@ -1,0 +1,114 @@
+//! Criterion benchmarks: whole encode and decode on the real-size 24 kHz model (seeded formula
+//! weights, no download), its hot layers, and the kernels under them.
+//!
+//! `cargo bench --bench codec` (add `-- lstm` etc. to pick). For the side-by-side with the
+//! PyTorch reference use `encodec bench` and `conversion/bench_reference.py`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::HashMap;
+
+use candle_core::{Device, Tensor};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use encodec::kernels::gemm::{matmul, MatMut, MatRef};
+use encodec::kernels::{activation, matvec};
+use encodec::nn::conv::{Conv1d, ConvSpec};
+use encodec::nn::lstm::Lstm;
+use encodec::weights::Weights;
+use encodec::{bench, Bandwidth, Encodec, EncodecConfig};
+
+const SECONDS: f64 = 2.0;
+
+fn full_model() -> Encodec {
+    let (config, tensors) = common::formula_weights(&common::root().join("tests/fixtures/full-24khz"));
+    Encodec::from_tensors(config, tensors).unwrap()
+}
+
+fn values(n: usize, salt: u64) -> Vec<f32> {
+    (0..n as u64).map(|i| (((i * 2654435761) ^ salt) % 2001) as f32 / 1000.0 - 1.0).collect()
+}
+
+fn codec(c: &mut Criterion) {
+    let model = full_model();
+    let pcm = bench::synthetic_speech(SECONDS, 24_000, 1);
+    let codes = model.encode(&pcm, Bandwidth::Kbps6).unwrap();
+    let mut group = c.benchmark_group("codec");
+    group.sample_size(10);
+    group.bench_function("encode 2 s 24 kHz 6 kbps", |b| {
+        b.iter(|| model.encode(&pcm, Bandwidth::Kbps6).unwrap())
+    });
+    group.bench_function("decode 2 s 24 kHz 6 kbps", |b| b.iter(|| model.decode(&codes).unwrap()));
+    group.finish();
+}
+
+fn layers(c: &mut Criterion) {
+    let config = EncodecConfig::encodec_24khz();
+    let tensor = |shape: &[usize], salt| {
+        Tensor::from_vec(values(shape.iter().product(), salt), shape, &Device::Cpu).unwrap()
+    };
+    let mut group = c.benchmark_group("layers");
+    group.sample_size(10);
+
+    // The first resnet block's k3 conv: 32 -> 16 channels over one second at 24 kHz.
+    let conv_tensors = HashMap::from([
+        ("conv.weight".to_string(), tensor(&[16, 32, 3], 1)),
+        ("conv.bias".to_string(), tensor(&[16], 2)),
+    ]);
+    let conv =
+        Conv1d::load(&Weights::from_tensors(conv_tensors, &Device::Cpu), &config, ConvSpec::new(32, 16, 3))
+            .unwrap();
+    let x = tensor(&[1, 32, 24_000], 3);
+    group.throughput(Throughput::Elements(24_000));
+    group.bench_function("conv 32->16 k3, 1 s", |b| b.iter(|| conv.forward_with(&x, true).unwrap()));
+
+    // The encoder's LSTM: 2 layers of 512 over one second (75 frames).
+    let mut lstm_tensors = HashMap::new();
+    for l in 0..2 {
+        for (name, shape) in [
+            ("weight_ih", vec![2048, 512]),
+            ("weight_hh", vec![2048, 512]),
+            ("bias_ih", vec![2048]),
+            ("bias_hh", vec![2048]),
+        ] {
+            lstm_tensors.insert(format!("lstm.{name}_l{l}"), (tensor(&shape, 4 + l as u64) * 0.04).unwrap());
+        }
+    }
+    let lstm = Lstm::load(&Weights::from_tensors(lstm_tensors, &Device::Cpu), 512, 2).unwrap();
+    let x = tensor(&[1, 512, 75], 5);
+    group.throughput(Throughput::Elements(75));
+    group.bench_function("lstm 512x2, 1 s", |b| b.iter(|| lstm.forward(&x).unwrap()));
+    group.finish();
+}
+
+fn kernels(c: &mut Criterion) {
+    let mut group = c.benchmark_group("kernels");
+    let w = values(2048 * 512, 1);
+    let w16: Vec<half::bf16> = w.iter().map(|&v| half::bf16::from_f32(v)).collect();
+    let x = values(512, 2);
+    let mut y = vec![0f32; 2048];
+    group.bench_function("matvec 2048x512 f32", |b| b.iter(|| matvec::matvec_add(&w, &x, &mut y)));
+    group.bench_function("matvec 2048x512 bf16", |b| b.iter(|| matvec::matvec_add(&w16, &x, &mut y)));
+    group.bench_function("matvec 2048x512 portable", |b| b.iter(|| matvec::portable(&w, &x, &mut y)));
+
+    let (lhs, rhs) = (values(64 * 32, 3), values(32 * 4096, 4));
+    let mut out = vec![0f32; 64 * 4096];
+    group.bench_function("gemm 64x32 * 32x4096", |b| {
+        b.iter(|| {
+            matmul(
+                MatMut::row_major(&mut out, 64, 4096),
+                MatRef::row_major(&lhs, 64, 32),
+                MatRef::row_major(&rhs, 32, 4096),
+                false,
+            )
+        })
+    });
+
+    let mut xs = values(1 << 20, 5);
+    group.throughput(Throughput::Elements(1 << 20));
+    group.bench_function("elu 1M", |b| b.iter(|| activation::elu_in_place(&mut xs)));
+    group.finish();
+}
+
+criterion_group!(benches, codec, layers, kernels);
+criterion_main!(benches);
