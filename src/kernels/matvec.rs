@@ -75,6 +75,13 @@ pub fn portable<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// The dot product of the columns a SIMD path leaves over (fewer than one vector's width).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline]
+fn tail_dot<W: Weight>(w: &[W], x: &[f32]) -> f32 {
+    w.iter().zip(x).map(|(wv, xv)| wv.to_f32() * xv).sum()
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::Weight;
@@ -134,8 +141,7 @@ mod x86 {
                 c += 16;
             }
             for (k, a) in acc.iter().enumerate().take(rows) {
-                let row = &w[(r + k) * cols..(r + k + 1) * cols];
-                let tail: f32 = row[split..].iter().zip(&x[split..]).map(|(wv, xv)| wv.to_f32() * xv).sum();
+                let tail = super::tail_dot(&w[(r + k) * cols + split..(r + k + 1) * cols], &x[split..]);
                 y[r + k] += _mm512_reduce_add_ps(*a) + tail;
             }
             r += rows;
@@ -161,8 +167,7 @@ mod x86 {
                 c += 8;
             }
             for (k, a) in acc.iter().enumerate().take(rows) {
-                let row = &w[(r + k) * cols..(r + k + 1) * cols];
-                let tail: f32 = row[split..].iter().zip(&x[split..]).map(|(wv, xv)| wv.to_f32() * xv).sum();
+                let tail = super::tail_dot(&w[(r + k) * cols + split..(r + k + 1) * cols], &x[split..]);
                 y[r + k] += sum8(*a) + tail;
             }
             r += rows;
@@ -204,11 +209,7 @@ mod arm {
                 c += 16;
             }
             let sum = vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3]));
-            let tail: f32 = w[r * cols + split..(r + 1) * cols]
-                .iter()
-                .zip(&x[split..])
-                .map(|(wv, xv)| wv.to_f32() * xv)
-                .sum();
+            let tail = super::tail_dot(&w[r * cols + split..(r + 1) * cols], &x[split..]);
             *out += vaddvq_f32(sum) + tail;
         }
     }

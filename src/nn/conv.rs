@@ -61,7 +61,7 @@ pub struct ConvSpec {
 }
 
 impl std::fmt::Display for ConvSpec {
-    /// `32->64 k4 s2 d1`.
+    /// `32->64 k4 s2`: stride and dilation only where above 1.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Self { in_channels, out_channels, kernel_size, stride, dilation } = self;
         write!(f, "{in_channels}->{out_channels} k{kernel_size}")?;
@@ -264,7 +264,7 @@ impl Conv1d {
     /// `out += conv(x)` for a 1x1, stride-1 convolution without norm or padding (a residual
     /// block's last convolution onto its shortcut), bias included.
     pub(crate) fn run_onto(&self, x: &[f32], length: usize, out: &mut [f32]) {
-        debug_assert!(self.spec().kernel_size == 1 && self.spec().stride == 1 && self.conv.norm.is_none());
+        debug_assert!(self.adds_onto());
         for (row, &b) in out.chunks_exact_mut(length.max(1)).zip(&self.conv.bias) {
             row.iter_mut().for_each(|v| *v += b);
         }
@@ -358,24 +358,20 @@ impl ConvTranspose1d {
     /// One item `[in, length]` -> `[out, length * stride]`.
     pub(crate) fn run(&self, x: &[f32], length: usize, input_elu: bool) -> Vec<f32> {
         let ConvSpec { in_channels: ci, out_channels: co, kernel_size: k, stride: s, .. } = self.spec();
-        let activated: Vec<f32>;
+        let mut activated = Vec::new();
         let x = if input_elu {
-            activated = {
-                let mut buf = vec![0f32; x.len()];
-                activation::elu_copy(x, &mut buf);
-                buf
-            };
+            activated.resize(x.len(), 0.0);
+            activation::elu_copy(x, &mut activated);
             &activated[..]
         } else {
             x
         };
         // Tap j of input frame t lands on output sample t * stride + j: one GEMM per tap onto a
-        // strided view of the output.
+        // strided view of the output. Taps `p * s .. (p + 1) * s` of the frames `a..b` land on
+        // columns `(a + p) * s .. (b + p) * s` (plus the kernel's overhang for the last block):
+        // one phase at a time, blocks of frames write disjoint columns and run in parallel.
         let full_len = (length - 1) * s + k;
         let mut full = self.conv.bias_rows(full_len);
-        // Taps `p * s .. (p + 1) * s` of the input frames `a..b` land on output columns
-        // `(a + p) * s .. (b + p) * s` (plus the kernel's overhang for the last block): one
-        // phase at a time, blocks of frames write disjoint columns and run in parallel.
         let block = block_frames(length, ci + co * s);
         for p in 0..k.div_ceil(s) {
             let mut rest = MatMut::new(&mut full[p * s..], co, full_len - p * s, full_len, 1);

@@ -48,7 +48,7 @@ impl Codebook {
                     if !d.is_finite() {
                         return Err(Error::EncoderOverflow);
                     }
-                    if d < best.1 || i == 0 {
+                    if d < best.1 {
                         best = (i, d);
                     }
                 }

@@ -98,16 +98,15 @@ impl Layer {
         }
     }
 
-    /// Runs the layer; `input_elu`: apply ELU to the input first (fused where the layer can).
+    /// Runs the layer; `input_elu` (only for layers that [`Layer::absorbs_elu`]): apply ELU to
+    /// the input first, fused into the layer.
     fn forward(&self, x: &Tensor, input_elu: bool) -> Result<Tensor> {
+        debug_assert!(!input_elu || self.absorbs_elu(), "only convolutions absorb an ELU");
         match self {
             Self::Conv(l) => l.forward_with(x, input_elu),
             Self::ConvTranspose(l) => l.forward_with(x, input_elu),
-            Self::Resnet(l) if input_elu => l.forward(&elu(x)?),
             Self::Resnet(l) => l.forward(x),
-            Self::Lstm(l) if input_elu => l.forward(&elu(x)?),
             Self::Lstm(l) => l.forward(x),
-            Self::Elu if input_elu => elu(&elu(x)?),
             Self::Elu => elu(x),
         }
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use encodec::hub::{self, HubOptions};
+use encodec::hub;
 use encodec::{audio, bench, profile, Bandwidth, Encodec, Precision};
 
 use crate::Ui;
@@ -37,8 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
-    let options = HubOptions { progress: !ui.quiet, ..HubOptions::from_env() };
-    let files = hub::resolve(&args.model, &options)?;
+    let files = ui.resolve_model(&args.model)?;
     let start = Instant::now();
     let mut model = Encodec::from_files_with(&files, args.dtype)?;
     let load_s = start.elapsed().as_secs_f64();

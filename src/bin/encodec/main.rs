@@ -86,10 +86,15 @@ impl Ui {
         bar
     }
 
+    /// Finds the files of the model `spec` names (a folder or a Hub repository), downloading
+    /// them if needed.
+    pub fn resolve_model(&self, spec: &str) -> encodec::Result<hub::ModelFiles> {
+        hub::resolve(spec, &HubOptions { progress: !self.quiet, ..HubOptions::from_env() })
+    }
+
     /// Loads the model `spec` names (a folder or a Hub repository), downloading it if needed.
     pub fn load_model(&self, spec: &str) -> encodec::Result<Encodec> {
-        let options = HubOptions { progress: !self.quiet, ..HubOptions::from_env() };
-        let files = hub::resolve(spec, &options)?;
+        let files = self.resolve_model(spec)?;
         let bar = self.step(format!("loading {spec}"));
         let model = Encodec::from_files(&files);
         bar.finish_and_clear();
