@@ -58,7 +58,7 @@ fn layers(c: &mut Criterion) {
     let conv =
         Conv1d::load(&Weights::from_tensors(conv_tensors, &Device::Cpu), &config, ConvSpec::new(32, 16, 3))
             .unwrap();
-    let x = tensor(&[1, 32, 24_000], 3);
+    let x = tensor(&[1, 24_000, 32], 3); // time-major
     group.throughput(Throughput::Elements(24_000));
     group.bench_function("conv 32->16 k3, 1 s", |b| b.iter(|| conv.forward_with(&x, true).unwrap()));
 
@@ -75,7 +75,7 @@ fn layers(c: &mut Criterion) {
         }
     }
     let lstm = Lstm::load(&Weights::from_tensors(lstm_tensors, &Device::Cpu), 512, 2).unwrap();
-    let x = tensor(&[1, 512, 75], 5);
+    let x = tensor(&[1, 75, 512], 5);
     group.throughput(Throughput::Elements(75));
     group.bench_function("lstm 512x2, 1 s", |b| b.iter(|| lstm.forward(&x).unwrap()));
     group.finish();

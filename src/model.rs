@@ -178,14 +178,15 @@ impl Encodec {
     fn encode_segment(&self, channels: &[&[f32]], num_codebooks: usize) -> Result<CodeSegment> {
         let length = channels[0].len();
         let scale = self.config.normalize.then(|| rms_scale(channels));
+        // Time-major (`[samples, channels]`), as the network runs.
         let mut samples = Vec::with_capacity(channels.len() * length);
-        for channel in channels {
+        for t in 0..length {
             match scale {
-                Some(scale) => samples.extend(channel.iter().map(|s| s / scale)),
-                None => samples.extend_from_slice(channel),
+                Some(scale) => samples.extend(channels.iter().map(|c| c[t] / scale)),
+                None => samples.extend(channels.iter().map(|c| c[t])),
             }
         }
-        let x = Tensor::from_vec(samples, (1, channels.len(), length), &self.device)?;
+        let x = Tensor::from_vec(samples, (1, length, channels.len()), &self.device)?;
         let embeddings = self.encoder.forward(&x)?.squeeze(0)?;
         let codes = profile::time(
             || "quantizer.encode".into(),
@@ -198,11 +199,12 @@ impl Encodec {
         let embeddings =
             profile::time(|| "quantizer.decode".into(), || self.quantizer.decode(&segment.codes))?;
         let embeddings = embeddings.unsqueeze(0)?;
-        let mut pcm = self.decoder.forward(&embeddings)?.squeeze(0)?.to_vec2::<f32>()?;
-        if let Some(scale) = segment.scale {
-            pcm.iter_mut().flatten().for_each(|s| *s *= scale);
-        }
-        Ok(pcm)
+        let samples = self.decoder.forward(&embeddings)?.flatten_all()?.to_vec1::<f32>()?;
+        let scale = segment.scale.unwrap_or(1.0);
+        let channels = self.channels();
+        Ok((0..channels)
+            .map(|c| samples.iter().skip(c).step_by(channels).map(|s| s * scale).collect())
+            .collect())
     }
 
     /// Rejects codes this model cannot decode, before any work is done.

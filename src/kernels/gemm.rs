@@ -2,8 +2,6 @@
 //! candle itself uses). Views with arbitrary strides are what let convolutions run as GEMMs
 //! straight on the padded signal, without im2col copies.
 
-use std::marker::PhantomData;
-
 /// A read-only `rows x cols` matrix in a slice: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy, Debug)]
 pub struct MatRef<'a> {
@@ -41,22 +39,15 @@ impl<'a> MatRef<'a> {
     }
 }
 
-/// A writable `rows x cols` matrix in a slice; distinct elements never share memory. It holds
-/// a pointer rather than a `&mut [f32]` so that views of disjoint columns of one matrix (whose
-/// memory interleaves) can be handed to different threads.
+/// A writable `rows x cols` matrix in a slice; distinct elements never share memory.
 #[derive(Debug)]
 pub struct MatMut<'a> {
-    ptr: *mut f32,
+    data: &'a mut [f32],
     rows: usize,
     cols: usize,
     row_stride: usize,
     col_stride: usize,
-    _borrow: PhantomData<&'a mut [f32]>,
 }
-
-// SAFETY: a `MatMut` is a unique borrow of its elements, like `&mut [f32]`; no two live views
-// share an element (see `split_cols` and `cols`).
-unsafe impl Send for MatMut<'_> {}
 
 impl<'a> MatMut<'a> {
     /// A view with the given strides.
@@ -70,8 +61,7 @@ impl<'a> MatMut<'a> {
             || col_stride > 0 && cols * col_stride <= row_stride
             || row_stride > 0 && rows * row_stride <= col_stride;
         assert!(disjoint, "elements of a writable view alias");
-        let ptr = data.as_mut_ptr();
-        Self { ptr, rows, cols, row_stride, col_stride, _borrow: PhantomData }
+        Self { data, rows, cols, row_stride, col_stride }
     }
 
     /// A row-major matrix: `data[r * cols + c]`.
@@ -79,45 +69,9 @@ impl<'a> MatMut<'a> {
         Self::new(data, rows, cols, cols, 1)
     }
 
-    /// Columns `..at` and `at..`, as two views that can be used independently.
-    pub fn split_cols(self, at: usize) -> (Self, Self) {
-        assert!(at <= self.cols, "split past the last column");
-        // SAFETY: `at <= cols`, so the right view's elements are the original's columns
-        // `at..`, inside the original borrow and disjoint from the left view's.
-        let right = unsafe { self.ptr.add(if at == self.cols { 0 } else { at * self.col_stride }) };
-        let left = Self { cols: at, ..self };
-        (left, Self { ptr: right, cols: self.cols - at, ..self })
-    }
-
-    /// Number of columns.
-    pub fn num_cols(&self) -> usize {
-        self.cols
-    }
-
-    /// Cuts the matrix into views of `width` columns (the last may be narrower), each with the
-    /// index of its first column.
-    pub fn column_blocks(self, width: usize) -> Vec<(usize, Self)> {
-        let mut blocks = Vec::new();
-        let mut rest = self;
-        let mut first = 0;
-        while rest.cols > 0 {
-            let at = width.max(1).min(rest.cols);
-            let (block, tail) = rest.split_cols(at);
-            first += block.cols;
-            blocks.push((first - block.cols, block));
-            rest = tail;
-        }
-        blocks
-    }
-
-    /// The view of columns `start, start + step, ...` (`count` of them), for as long as it is
-    /// borrowed.
-    pub fn cols(&mut self, start: usize, count: usize, step: usize) -> MatMut<'_> {
-        assert!(count == 0 || start + (count - 1) * step < self.cols, "columns out of range");
-        assert!(step > 0 || count <= 1, "columns alias");
-        // SAFETY: the selected columns are distinct columns of this view.
-        let ptr = unsafe { self.ptr.add(if count == 0 { 0 } else { start * self.col_stride }) };
-        MatMut { ptr, cols: count, col_stride: self.col_stride * step, _borrow: PhantomData, ..*self }
+    /// The same view, borrowed for a shorter time (to pass it to a function more than once).
+    pub fn reborrow(&mut self) -> MatMut<'_> {
+        MatMut { data: self.data, ..*self }
     }
 }
 
@@ -157,8 +111,7 @@ fn gemm_with(dst: MatMut<'_>, lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool
         if !accumulate {
             for r in 0..m {
                 for c in 0..n {
-                    // SAFETY: (r, c) is an element of the view, inside its borrow.
-                    unsafe { *dst.ptr.add(r * dst.row_stride + c * dst.col_stride) = 0.0 };
+                    dst.data[r * dst.row_stride + c * dst.col_stride] = 0.0;
                 }
             }
         }
@@ -176,7 +129,7 @@ fn gemm_with(dst: MatMut<'_>, lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool
             m,
             n,
             k,
-            dst.ptr,
+            dst.data.as_mut_ptr(),
             dst.col_stride as isize,
             dst.row_stride as isize,
             accumulate,

@@ -1,7 +1,11 @@
 //! SEANet's convolutions: the reference's padding (causal or centred, reflect with its zero
 //! fallback, extra right padding for a whole last frame), weight or time-group norm, and
-//! transposed convolutions with the reference's trimming. Both run as GEMMs straight on the
-//! (padded) signal: one per kernel tap over a strided view, so no im2col copy is made.
+//! transposed convolutions with the reference's trimming.
+//!
+//! Signals are time-major, `[time, channels]` (each frame's channels contiguous), so that the
+//! window a convolution reads for one output frame is one contiguous run of `kernel * in`
+//! values: the whole convolution is then a single GEMM over a view of the padded signal whose
+//! rows overlap, with no im2col copy, and the long time axis is the GEMM's long side.
 
 use candle_core::Tensor;
 
@@ -12,6 +16,14 @@ use crate::kernels::gemm::{matmul_serial, MatMut, MatRef};
 use crate::kernels::{self, activation};
 use crate::weights::Weights;
 use crate::Result;
+
+/// Values per piece of element-wise work handed to a thread.
+const CHUNK: usize = 1 << 14;
+
+/// A piece of element-wise work of whole `width`-value rows, about [`CHUNK`] values.
+fn rows_of(width: usize) -> usize {
+    (CHUNK / width.max(1)).max(1) * width.max(1)
+}
 
 /// `GroupNorm(1, channels)`: normalise over channels and time together, then a per-channel
 /// affine map (eps 1e-5, as torch's default).
@@ -29,19 +41,26 @@ impl GroupNorm {
         })
     }
 
-    /// Normalises one `[channels, time]` item in place.
-    pub fn apply(&self, data: &mut [f32], time: usize) {
+    /// Normalises one `[time, channels]` item in place.
+    pub fn apply(&self, data: &mut [f32]) {
         // Statistics in f64: sums over a second of 48 kHz activations lose digits in f32.
         let n = data.len() as f64;
-        let mean = data.iter().map(|&x| x as f64).sum::<f64>() / n;
-        let var = data.iter().map(|&x| (x as f64 - mean) * (x as f64 - mean)).sum::<f64>() / n;
+        let mean = data.par_chunks(CHUNK).map(|c| c.iter().map(|&x| x as f64).sum::<f64>()).sum::<f64>() / n;
+        let var = data
+            .par_chunks(CHUNK)
+            .map(|c| c.iter().map(|&x| (x as f64 - mean) * (x as f64 - mean)).sum::<f64>())
+            .sum::<f64>()
+            / n;
         let std = (var + 1e-5).sqrt();
-        for ((row, &w), &b) in data.chunks_exact_mut(time.max(1)).zip(&self.weight).zip(&self.bias) {
-            for x in row {
-                let normed = ((*x as f64 - mean) / std) as f32;
-                *x = normed * w + b;
+        let channels = self.weight.len();
+        data.par_chunks_mut(rows_of(channels)).for_each(|rows| {
+            for frame in rows.chunks_exact_mut(channels) {
+                for ((x, &w), &b) in frame.iter_mut().zip(&self.weight).zip(&self.bias) {
+                    let normed = ((*x as f64 - mean) / std) as f32;
+                    *x = normed * w + b;
+                }
             }
-        }
+        });
     }
 }
 
@@ -83,12 +102,13 @@ impl ConvSpec {
 }
 
 /// What the reference's `NormConv1d` / `NormConvTranspose1d` hold: the weight (weight norm
-/// folded) packed as one `[out, in]` matrix per kernel tap, the bias, and for time-group norm
-/// the `GroupNorm` applied after the convolution.
+/// folded) packed for time-major GEMMs, the bias, and for time-group norm the `GroupNorm`
+/// applied after the convolution.
 #[derive(Clone, Debug)]
 struct NormConv {
-    /// `[kernel][out][in]`.
-    taps: Vec<f32>,
+    /// Convolution: `[kernel * in, out]` (row `j * in + i` is tap `j` of input channel `i`).
+    /// Transposed convolution: `[in, kernel * out]` (column `j * out + o`).
+    weight: Vec<f32>,
     bias: Vec<f32>,
     norm: Option<GroupNorm>,
     spec: ConvSpec,
@@ -104,31 +124,32 @@ impl NormConv {
             NormType::TimeGroupNorm => Some(GroupNorm::load(&w.pp("norm"), co)?),
         };
         let shape = if transposed { [ci, co, k] } else { [co, ci, k] };
-        let weight: Vec<f32> = conv.conv_weight(&shape)?.flatten_all()?.to_vec1()?;
-        let mut taps = vec![0f32; k * co * ci];
-        for (j, tap) in taps.chunks_exact_mut(co * ci).enumerate() {
-            for o in 0..co {
-                for i in 0..ci {
-                    let at = if transposed { (i * co + o) * k + j } else { (o * ci + i) * k + j };
-                    tap[o * ci + i] = weight[at];
+        let stored: Vec<f32> = conv.conv_weight(&shape)?.flatten_all()?.to_vec1()?;
+        let mut weight = vec![0f32; k * co * ci];
+        for o in 0..co {
+            for i in 0..ci {
+                for j in 0..k {
+                    let (from, to) = match transposed {
+                        true => ((i * co + o) * k + j, (i * k + j) * co + o),
+                        false => ((o * ci + i) * k + j, (j * ci + i) * co + o),
+                    };
+                    weight[to] = stored[from];
                 }
             }
         }
-        Ok(Self { taps: w.precision().round(taps), bias: conv.get("bias", &[co])?.to_vec1()?, norm, spec })
+        let bias = conv.get("bias", &[co])?.to_vec1()?;
+        Ok(Self { weight: w.precision().round(weight), bias, norm, spec })
     }
 
-    /// `[out, time]` filled with the bias, ready for the taps to accumulate onto.
-    fn bias_rows(&self, time: usize) -> Vec<f32> {
-        let mut rows = vec![0f32; self.bias.len() * time];
-        // In parallel: this is where a large output's pages are first touched.
-        rows.par_chunks_exact_mut(time.max(1)).zip(&self.bias).for_each(|(row, &b)| row.fill(b));
-        rows
-    }
-
-    /// The `[out, in]` matrix of tap `j`.
+    /// Tap `j` of a convolution: the `[in, out]` matrix it multiplies a frame by.
     fn tap(&self, j: usize) -> MatRef<'_> {
         let ConvSpec { in_channels: ci, out_channels: co, .. } = self.spec;
-        MatRef::row_major(&self.taps[j * co * ci..(j + 1) * co * ci], co, ci)
+        MatRef::row_major(&self.weight[j * ci * co..(j + 1) * ci * co], ci, co)
+    }
+
+    /// Fills each `out`-wide row of `rows` with the bias.
+    fn fill_bias(&self, rows: &mut [f32]) {
+        rows.chunks_exact_mut(self.bias.len()).for_each(|row| row.copy_from_slice(&self.bias));
     }
 }
 
@@ -145,40 +166,84 @@ pub fn extra_padding_for_conv1d(
     (ideal - length as i64).max(0) as usize
 }
 
-/// Pads each `length`-sample row of `x` as the reference's `pad1d` does, applying ELU on the way
-/// when `elu` is set. Reflect padding needs more samples than the pad, so a short row is first
-/// extended with zeros, reflected, and the extension dropped again from the end.
-pub fn pad1d(x: &[f32], length: usize, left: usize, right: usize, mode: PadMode, elu: bool) -> Vec<f32> {
-    let padded_len = left + length + right;
-    let rows = x.len() / length.max(1);
-    let mut out = vec![0f32; rows * padded_len];
-    let max_pad = left.max(right);
-    let extra = if length <= max_pad { max_pad - length + 1 } else { 0 };
-    let n = (length + extra) as i64;
-    let source = |j: usize| -> Option<usize> {
-        let i = j as i64 - left as i64;
-        let i = match mode {
+/// A `[length, channels]` signal seen as the reference's `pad1d` pads it in time, without
+/// making the padded copy: [`Padded::rows`] gives any range of padded rows, so a layer can pad
+/// (and apply ELU to) one cache-sized block at a time. Reflect padding needs more samples than
+/// the pad, so a short signal is first extended with zeros, reflected, and the extension dropped
+/// again from the end.
+#[derive(Clone, Copy, Debug)]
+pub struct Padded<'a> {
+    x: &'a [f32],
+    channels: usize,
+    length: usize,
+    left: usize,
+    right: usize,
+    mode: PadMode,
+}
+
+impl<'a> Padded<'a> {
+    /// `x` (`[length, channels]`) with `left` and `right` rows of padding.
+    pub fn new(x: &'a [f32], channels: usize, left: usize, right: usize, mode: PadMode) -> Self {
+        Self { x, channels, length: x.len() / channels.max(1), left, right, mode }
+    }
+
+    /// Rows of the padded signal.
+    pub fn len(&self) -> usize {
+        self.left + self.length + self.right
+    }
+
+    /// Whether the padded signal has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The row of `x` padded row `j` copies, or `None` for a zero.
+    fn source(&self, j: usize) -> Option<usize> {
+        let (length, max_pad) = (self.length as i64, self.left.max(self.right) as i64);
+        let n = length + if length <= max_pad { max_pad - length + 1 } else { 0 };
+        let i = j as i64 - self.left as i64;
+        let i = match self.mode {
             PadMode::Constant => i,
-            PadMode::Replicate => i.clamp(0, length as i64 - 1),
+            PadMode::Replicate => i.clamp(0, length - 1),
             PadMode::Reflect if i < 0 => -i,
             PadMode::Reflect if i >= n => 2 * (n - 1) - i,
             PadMode::Reflect => i,
         };
-        (0..length as i64).contains(&i).then_some(i as usize) // beyond: a zero
-    };
-    let edges: Vec<(usize, Option<usize>)> =
-        (0..left).chain(left + length..padded_len).map(|j| (j, source(j))).collect();
-    let act = |v: f32| if elu { activation::elu(v) } else { v };
-    out.par_chunks_exact_mut(padded_len).zip(x.par_chunks_exact(length.max(1))).for_each(|(dst, row)| {
-        match elu {
-            true => activation::elu_copy(row, &mut dst[left..left + length]),
-            false => dst[left..left + length].copy_from_slice(row),
+        (0..length).contains(&i).then_some(i as usize)
+    }
+
+    /// Padded rows `start..start + count`, with ELU applied when `elu` is set: borrowed from `x`
+    /// when they are its own rows unchanged, else written to `scratch`.
+    pub fn rows<'s>(&self, start: usize, count: usize, elu: bool, scratch: &'s mut Vec<f32>) -> &'s [f32]
+    where
+        'a: 's,
+    {
+        let c = self.channels;
+        let inner = start >= self.left && start + count <= self.left + self.length;
+        if inner && !elu {
+            return &self.x[(start - self.left) * c..(start - self.left + count) * c];
         }
-        for &(j, i) in &edges {
-            dst[j] = i.map_or(0.0, |i| act(row[i]));
+        let copy = |src: &[f32], dst: &mut [f32]| match elu {
+            true => activation::elu_copy(src, dst),
+            false => dst.copy_from_slice(src),
+        };
+        scratch.clear();
+        scratch.resize(count * c, 0.0);
+        // The unpadded middle in one go, the edges row by row.
+        let (a, b) = (start.max(self.left), (start + count).min(self.left + self.length));
+        if a < b {
+            copy(
+                &self.x[(a - self.left) * c..(b - self.left) * c],
+                &mut scratch[(a - start) * c..(b - start) * c],
+            );
         }
-    });
-    out
+        for j in (start..a.min(start + count)).chain(b.max(start)..start + count) {
+            if let Some(i) = self.source(j) {
+                copy(&self.x[i * c..(i + 1) * c], &mut scratch[(j - start) * c..(j - start + 1) * c]);
+            }
+        }
+        scratch
+    }
 }
 
 /// `SConv1d`: a padded, normalised 1-d convolution whose output has `ceil(length / stride)`
@@ -205,7 +270,7 @@ impl Conv1d {
         self.conv.spec
     }
 
-    /// `[batch, in_channels, time]` -> `[batch, out_channels, ceil(time / stride)]`.
+    /// `[batch, time, in_channels]` -> `[batch, ceil(time / stride), out_channels]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.forward_with(x, false)
     }
@@ -213,17 +278,20 @@ impl Conv1d {
     /// As [`Conv1d::forward`], applying ELU to the input first when `input_elu` is set (fused
     /// into the padding copy).
     pub fn forward_with(&self, x: &Tensor, input_elu: bool) -> Result<Tensor> {
-        let (batch, channels, length) = x.dims3()?;
+        let (batch, length, channels) = x.dims3()?;
         let out_channels = self.spec().out_channels;
         kernels::apply(x, "conv1d", &|input, _| {
             let mut out = Vec::new();
             let mut frames = 0;
             for item in input.chunks_exact(channels * length) {
-                let (y, t) = self.run(item, length, input_elu);
-                out.extend_from_slice(&y);
+                let (y, t) = self.run(item, input_elu);
                 frames = t;
+                match batch {
+                    1 => out = y,
+                    _ => out.extend_from_slice(&y),
+                }
             }
-            (out, vec![batch, out_channels, frames])
+            (out, vec![batch, frames, out_channels])
         })
     }
 
@@ -241,34 +309,51 @@ impl Conv1d {
         }
     }
 
-    /// One item `[in, length]` -> (`[out, frames]`, `frames`).
-    pub(crate) fn run(&self, x: &[f32], length: usize, input_elu: bool) -> (Vec<f32>, usize) {
-        let (left, right) = self.padding(length);
-        let padded;
-        let (x, length) = if left + right == 0 && !input_elu {
-            (x, length)
-        } else {
-            padded = pad1d(x, length, left, right, self.pad_mode, input_elu);
-            (&padded[..], left + length + right)
-        };
-        let ConvSpec { kernel_size, stride, dilation, .. } = self.spec();
-        let frames = (length - (kernel_size - 1) * dilation - 1) / stride + 1;
-        let mut out = self.conv.bias_rows(frames);
-        self.accumulate(x, length, &mut out, frames);
+    /// The input padded as this convolution pads it.
+    pub(crate) fn pad<'a>(&self, x: &'a [f32]) -> Padded<'a> {
+        let ci = self.spec().in_channels;
+        let (left, right) = self.padding(x.len() / ci);
+        Padded::new(x, ci, left, right, self.pad_mode)
+    }
+
+    /// Output frames of a padded input.
+    pub(crate) fn frames(&self, padded: &Padded) -> usize {
+        let ConvSpec { kernel_size: k, stride: s, dilation: d, .. } = self.spec();
+        (padded.len() - (k - 1) * d - 1) / s + 1
+    }
+
+    /// Whether the layer normalises over the whole signal after the convolution (so its output
+    /// cannot be made a block at a time).
+    pub(crate) fn has_norm(&self) -> bool {
+        self.conv.norm.is_some()
+    }
+
+    /// One item `[length, in]` -> (`[frames, out]`, `frames`).
+    pub(crate) fn run(&self, x: &[f32], input_elu: bool) -> (Vec<f32>, usize) {
+        let co = self.spec().out_channels;
+        let padded = self.pad(x);
+        let frames = self.frames(&padded);
+        let mut out = vec![0f32; frames * co];
+        let block = block_frames(frames);
+        out.par_chunks_mut(block * co).enumerate().for_each(|(b, dst)| {
+            self.frames_into(&padded, b * block, dst, input_elu, true);
+        });
         if let Some(norm) = &self.conv.norm {
-            norm.apply(&mut out, frames);
+            norm.apply(&mut out);
         }
         (out, frames)
     }
 
     /// `out += conv(x)` for a 1x1, stride-1 convolution without norm or padding (a residual
     /// block's last convolution onto its shortcut), bias included.
-    pub(crate) fn run_onto(&self, x: &[f32], length: usize, out: &mut [f32]) {
+    pub(crate) fn run_onto(&self, x: &[f32], out: &mut [f32]) {
         debug_assert!(self.adds_onto());
-        for (row, &b) in out.chunks_exact_mut(length.max(1)).zip(&self.conv.bias) {
-            row.iter_mut().for_each(|v| *v += b);
-        }
-        self.accumulate(x, length, out, length);
+        let co = self.spec().out_channels;
+        let padded = self.pad(x);
+        let block = block_frames(out.len() / co);
+        out.par_chunks_mut(block * co).enumerate().for_each(|(b, dst)| {
+            self.frames_into(&padded, b * block, dst, false, false);
+        });
     }
 
     /// Whether [`Conv1d::run_onto`] can add this convolution onto another's output.
@@ -277,40 +362,44 @@ impl Conv1d {
         spec.kernel_size == 1 && spec.stride == 1 && self.conv.norm.is_none()
     }
 
-    /// `out[o, t] += sum_{i, j} w[o, i, j] x[i, t * stride + j * dilation]` on the padded input,
-    /// in blocks of frames spread over the threads.
-    fn accumulate(&self, x: &[f32], length: usize, out: &mut [f32], frames: usize) {
+    /// Output frames `first..` (as many as `dst`, `[frames, out]`, holds) before the norm:
+    /// `dst[t, o] (+)= bias[o] + sum_{j, i} x[(first + t) * stride + j * dilation, i] w[j, i, o]`
+    /// on the padded input (`fresh`: `dst` is overwritten rather than added to). The block's
+    /// input rows are padded (and ELU applied) into a scratch buffer that stays in cache.
+    /// Undilated, frame `t`'s window is the contiguous run of `kernel * in` values at row
+    /// `t * stride`, so the block is one GEMM over overlapping rows.
+    pub(crate) fn frames_into(&self, padded: &Padded, first: usize, dst: &mut [f32], elu: bool, fresh: bool) {
         let ConvSpec { in_channels: ci, out_channels: co, kernel_size: k, stride: s, dilation: d } =
             self.spec();
-        let blocks = MatMut::row_major(out, co, frames).column_blocks(block_frames(frames, co + ci * s));
-        blocks.into_par_iter().for_each(|(first, mut dst)| {
-            let n = dst.num_cols();
-            let x = &x[first * s..];
-            if ci < k {
-                // Few input channels (the first layer): contract over the taps instead, with
-                // the overlapping windows of each channel as one strided matrix.
-                for i in 0..ci {
-                    let taps = MatRef::new(&self.conv.taps[i..], co, k, ci, co * ci);
-                    let windows = MatRef::new(&x[i * length..], k, n, d, s);
-                    matmul_serial(dst.cols(0, n, 1), taps, windows, true);
-                }
-            } else {
-                for j in 0..k {
-                    let windows = MatRef::new(&x[j * d..], ci, n, length, s);
-                    matmul_serial(dst.cols(0, n, 1), self.conv.tap(j), windows, true);
-                }
+        let n = dst.len() / co;
+        if n == 0 {
+            return;
+        }
+        let mut scratch = Vec::new();
+        let x = padded.rows(first * s, (n - 1) * s + (k - 1) * d + 1, elu, &mut scratch);
+        if fresh {
+            self.conv.fill_bias(dst);
+        } else {
+            let bias = &self.conv.bias;
+            dst.chunks_exact_mut(co).for_each(|row| row.iter_mut().zip(bias).for_each(|(v, b)| *v += b));
+        }
+        let mut dst = MatMut::row_major(dst, n, co);
+        if d == 1 {
+            let windows = MatRef::new(x, n, k * ci, s * ci, 1);
+            matmul_serial(dst, windows, MatRef::row_major(&self.conv.weight, k * ci, co), true);
+        } else {
+            for j in 0..k {
+                let windows = MatRef::new(&x[j * d * ci..], n, ci, s * ci, 1);
+                matmul_serial(dst.reborrow(), windows, self.conv.tap(j), true);
             }
-        });
+        }
     }
 }
 
-/// Frames per block of a convolution's work: few enough that a block's input and output
-/// (`floats_per_frame` each) stay in the L2 cache while every tap adds onto it, and enough
-/// blocks to keep every thread busy.
-fn block_frames(frames: usize, floats_per_frame: usize) -> usize {
-    let cached = (1 << 18) / floats_per_frame.max(1);
-    let balanced = frames.div_ceil(4 * rayon::current_num_threads());
-    (cached.min(balanced).max(256) / 64 * 64).max(64)
+/// Frames per block of a layer's work: enough blocks to keep every thread busy (and balanced
+/// when one is slowed), each still long enough to amortise a GEMM call.
+fn block_frames(frames: usize) -> usize {
+    frames.div_ceil(4 * rayon::current_num_threads()).clamp(64, 4096)
 }
 
 /// `SConvTranspose1d`: a normalised transposed convolution with the fixed padding trimmed
@@ -337,63 +426,64 @@ impl ConvTranspose1d {
         self.conv.spec
     }
 
-    /// `[batch, in_channels, time]` -> `[batch, out_channels, time * stride]`.
+    /// `[batch, time, in_channels]` -> `[batch, time * stride, out_channels]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.forward_with(x, false)
     }
 
     /// As [`ConvTranspose1d::forward`], applying ELU to the input first when `input_elu` is set.
     pub fn forward_with(&self, x: &Tensor, input_elu: bool) -> Result<Tensor> {
-        let (batch, channels, length) = x.dims3()?;
+        let (batch, length, channels) = x.dims3()?;
         let ConvSpec { out_channels, stride, .. } = self.spec();
         kernels::apply(x, "conv_transpose1d", &|input, _| {
-            let mut out = Vec::with_capacity(batch * out_channels * length * stride);
+            let mut out = Vec::new();
             for item in input.chunks_exact(channels * length) {
-                out.extend_from_slice(&self.run(item, length, input_elu));
+                let y = self.run(item, length, input_elu);
+                match batch {
+                    1 => out = y,
+                    _ => out.extend_from_slice(&y),
+                }
             }
-            (out, vec![batch, out_channels, length * stride])
+            (out, vec![batch, length * stride, out_channels])
         })
     }
 
-    /// One item `[in, length]` -> `[out, length * stride]`.
+    /// One item `[length, in]` -> `[length * stride, out]`.
     pub(crate) fn run(&self, x: &[f32], length: usize, input_elu: bool) -> Vec<f32> {
         let ConvSpec { in_channels: ci, out_channels: co, kernel_size: k, stride: s, .. } = self.spec();
         let mut activated = Vec::new();
         let x = if input_elu {
             activated.resize(x.len(), 0.0);
-            activation::elu_copy(x, &mut activated);
+            activated
+                .par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK))
+                .for_each(|(d, s)| activation::elu_copy(s, d));
             &activated[..]
         } else {
             x
         };
-        // Tap j of input frame t lands on output sample t * stride + j: one GEMM per tap onto a
-        // strided view of the output. Taps `p * s .. (p + 1) * s` of the frames `a..b` land on
-        // columns `(a + p) * s .. (b + p) * s` (plus the kernel's overhang for the last block):
-        // one phase at a time, blocks of frames write disjoint columns and run in parallel.
+        // Tap j of input frame t lands on output frame t * stride + j. Taking the taps a
+        // stride at a time (phase p: taps p * s .. p * s + s), the frames' contributions are
+        // rows of `s * out` values, one after the other: one GEMM per phase writes them all,
+        // `[length, in] x [in, s * out]`, onto the output seen as rows of `s * out`, shifted by
+        // p rows. Within a phase, blocks of frames write disjoint rows and run in parallel.
         let full_len = (length - 1) * s + k;
-        let mut full = self.conv.bias_rows(full_len);
-        let block = block_frames(length, ci + co * s);
+        let mut full = vec![0f32; full_len * co];
+        full.par_chunks_mut(rows_of(co)).for_each(|rows| self.conv.fill_bias(rows));
+        let block = block_frames(length);
         for p in 0..k.div_ceil(s) {
-            let mut rest = MatMut::new(&mut full[p * s..], co, full_len - p * s, full_len, 1);
-            let mut blocks = Vec::new();
-            for first in (0..length).step_by(block) {
-                let n = block.min(length - first);
-                let last = first + n == length;
-                let at = if last { rest.num_cols() } else { n * s };
-                let (dst, tail) = rest.split_cols(at);
-                blocks.push((first, n, dst));
-                rest = tail;
-            }
-            blocks.into_par_iter().for_each(|(first, n, mut dst)| {
-                let frames = MatRef::new(&x[first..], ci, n, length, 1);
-                for j in p * s..((p + 1) * s).min(k) {
-                    matmul_serial(dst.cols(j - p * s, n, s), self.conv.tap(j), frames, true);
-                }
+            let taps = s.min(k - p * s);
+            let weight = MatRef::new(&self.conv.weight[p * s * co..], ci, taps * co, k * co, 1);
+            let blocks = full[p * s * co..].par_chunks_mut(block * s * co).zip(x.par_chunks(block * ci));
+            blocks.for_each(|(dst, frames)| {
+                let n = frames.len() / ci;
+                let dst = MatMut::new(dst, n, taps * co, s * co, 1);
+                matmul_serial(dst, MatRef::row_major(frames, n, ci), weight, true);
             });
         }
         // The reference normalises before trimming, so the statistics include the edges.
         if let Some(norm) = &self.conv.norm {
-            norm.apply(&mut full, full_len);
+            norm.apply(&mut full);
         }
         let padding_total = k - s;
         let right = if self.causal {
@@ -403,10 +493,43 @@ impl ConvTranspose1d {
         };
         let left = padding_total - right;
         let kept = full_len - left - right;
-        let mut out = vec![0f32; co * kept];
-        for (dst, row) in out.chunks_exact_mut(kept).zip(full.chunks_exact(full_len)) {
-            dst.copy_from_slice(&row[left..left + kept]);
+        full.copy_within(left * co..(left + kept) * co, 0);
+        full.truncate(kept * co);
+        full
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_blocks_equal_the_whole_padded_signal() {
+        // Any block of padded rows is the same rows of the signal padded as a whole, including
+        // signals shorter than the pad (the reflect fallback) and blocks reaching over both ends.
+        let channels = 3;
+        for length in 1..7 {
+            let x: Vec<f32> = (0..length * channels).map(|v| v as f32 - 4.5).collect();
+            for (left, right) in [(0, 0), (2, 0), (0, 3), (3, 1), (6, 6)] {
+                for mode in [PadMode::Reflect, PadMode::Constant, PadMode::Replicate] {
+                    for elu in [false, true] {
+                        let padded = Padded::new(&x, channels, left, right, mode);
+                        let mut scratch = Vec::new();
+                        let whole = padded.rows(0, padded.len(), elu, &mut scratch).to_vec();
+                        assert_eq!(whole.len(), (left + length + right) * channels);
+                        let middle = &whole[left * channels..(left + length) * channels];
+                        let expected: Vec<f32> =
+                            x.iter().map(|&v| if elu { activation::elu(v) } else { v }).collect();
+                        assert_eq!(middle, expected);
+                        for start in 0..padded.len() {
+                            for count in 0..=padded.len() - start {
+                                let block = padded.rows(start, count, elu, &mut scratch);
+                                assert_eq!(block, &whole[start * channels..(start + count) * channels]);
+                            }
+                        }
+                    }
+                }
+            }
         }
-        out
     }
 }

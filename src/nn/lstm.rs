@@ -126,29 +126,19 @@ impl Lstm {
         format!("{}x{}", self.layers.first().map_or(0, |l| l.hidden), self.layers.len())
     }
 
-    /// `[batch, dim, time]` -> `[batch, dim, time]`.
+    /// `[batch, time, dim]` -> `[batch, time, dim]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (_, dim, time) = x.dims3()?;
+        let (_, time, dim) = x.dims3()?;
         kernels::apply(x, "lstm", &|input, dims| {
-            let mut out = Vec::with_capacity(input.len());
-            for item in input.chunks_exact(dim * time) {
-                // The layers read `[time, dim]`: the first a transposed view of the input.
+            let mut out = input.to_vec();
+            for (item, out) in input.chunks_exact(time * dim).zip(out.chunks_exact_mut(time * dim)) {
                 let mut ys = Vec::new();
                 for (k, layer) in self.layers.iter().enumerate() {
-                    let xs = match k {
-                        0 => MatRef::row_major(item, dim, time).t(),
-                        _ => MatRef::row_major(&ys, time, dim),
-                    };
+                    let xs = MatRef::row_major(if k == 0 { item } else { &ys }, time, dim);
                     ys = layer.forward(xs, time);
                 }
-                if ys.is_empty() {
-                    ys = vec![0.0; time * dim];
-                }
-                let start = out.len();
-                out.extend_from_slice(item);
-                for (c, row) in out[start..].chunks_exact_mut(time).enumerate() {
-                    row.iter_mut().enumerate().for_each(|(t, v)| *v += ys[t * dim + c]);
-                }
+                // The skip connection (with no layers, the output is the input).
+                out.iter_mut().zip(&ys).for_each(|(o, y)| *o += y);
             }
             (out, dims.to_vec())
         })

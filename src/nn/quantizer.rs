@@ -90,9 +90,9 @@ impl ResidualVectorQuantizer {
         self.codebooks.is_empty()
     }
 
-    /// Embeddings `[dim, frames]` -> `codes[k][frame]` for the first `n` codebooks.
+    /// Embeddings `[frames, dim]` -> `codes[k][frame]` for the first `n` codebooks.
     pub fn encode(&self, embeddings: &Tensor, n: usize) -> Result<Vec<Vec<u32>>> {
-        let mut residual: Vec<f32> = embeddings.t()?.contiguous()?.flatten_all()?.to_vec1()?;
+        let mut residual: Vec<f32> = embeddings.flatten_all()?.to_vec1()?;
         let mut codes = Vec::with_capacity(n);
         for codebook in &self.codebooks[..n.min(self.len())] {
             let indices = codebook.nearest(&residual)?;
@@ -120,7 +120,7 @@ impl ResidualVectorQuantizer {
         Ok(())
     }
 
-    /// `codes[k][frame]` -> embeddings `[dim, frames]`: the sum of the entries, in order.
+    /// `codes[k][frame]` -> embeddings `[frames, dim]`: the sum of the entries, in order.
     pub fn decode(&self, codes: &[Vec<u32>]) -> Result<Tensor> {
         self.check(codes)?;
         let (frames, dim) = (codes[0].len(), self.codebooks[0].dim);
@@ -131,7 +131,7 @@ impl ResidualVectorQuantizer {
                 frame.iter_mut().zip(codebook.entry(indices[t])).for_each(|(s, e)| *s += e);
             }
         }
-        Ok(Tensor::from_vec(sum, (frames, dim), &candle_core::Device::Cpu)?.t()?.contiguous()?)
+        Ok(Tensor::from_vec(sum, (frames, dim), &candle_core::Device::Cpu)?)
     }
 }
 

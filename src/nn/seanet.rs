@@ -3,7 +3,8 @@
 use candle_core::Tensor;
 
 use crate::config::EncodecConfig;
-use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d};
+use crate::config::PadMode;
+use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d, Padded};
 use rayon::prelude::*;
 
 use crate::kernels::{self, activation};
@@ -47,29 +48,79 @@ impl ResnetBlock {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (_, dim, length) = x.dims3()?;
+        let (batch, length, dim) = x.dims3()?;
         kernels::apply(x, "resnet_block", &|input, dims| {
-            let mut out = Vec::with_capacity(input.len());
-            for item in input.chunks_exact(dim * length) {
-                let (mut hidden, _) = self.first.run(item, length, true);
-                hidden.par_chunks_mut(1 << 14).for_each(activation::elu_in_place);
-                let mut y = match &self.shortcut {
-                    Some(conv) => conv.run(item, length, false).0,
-                    None => item.to_vec(),
+            let mut out = Vec::new();
+            for item in input.chunks_exact(length * dim) {
+                let y = match self.is_fusable() {
+                    true => self.run_fused(item),
+                    false => self.run_layered(item),
                 };
-                if self.second.adds_onto() {
-                    // The last 1x1 convolution accumulates straight onto the shortcut.
-                    self.second.run_onto(&hidden, length, &mut y);
-                } else {
-                    let (block, _) = self.second.run(&hidden, length, false);
-                    y.iter_mut().zip(&block).for_each(|(a, b)| *a += b);
+                match batch {
+                    1 => out = y,
+                    _ => out.extend_from_slice(&y),
                 }
-                out.extend_from_slice(&y);
             }
             (out, dims.to_vec())
         })
     }
+
+    /// Whether the block can run a block of frames at a time from input to output: without
+    /// norms (which need the whole signal), with a 1x1 last convolution, and a shortcut, if
+    /// any, that is 1x1 too.
+    fn is_fusable(&self) -> bool {
+        self.second.adds_onto()
+            && self.shortcut.as_ref().is_none_or(Conv1d::adds_onto)
+            && !self.first.has_norm()
+    }
+
+    /// One item `[length, dim]`, each cache-sized block of frames going through the whole
+    /// block (pad and ELU, first convolution, ELU, last convolution onto the shortcut) before
+    /// the next, so the intermediate signal never leaves the cache.
+    fn run_fused(&self, item: &[f32]) -> Vec<f32> {
+        let dim = self.second.spec().out_channels;
+        let hidden_dim = self.first.spec().out_channels;
+        let padded = self.first.pad(item);
+        let unpadded = Padded::new(item, dim, 0, 0, PadMode::Constant);
+        let mut out = vec![0f32; item.len()];
+        let block = FUSED_BLOCK_FRAMES;
+        out.par_chunks_mut(block * dim).enumerate().for_each(|(b, dst)| {
+            let (first, n) = (b * block, dst.len() / dim);
+            let mut hidden = vec![0f32; n * hidden_dim];
+            self.first.frames_into(&padded, first, &mut hidden, true, true);
+            activation::elu_in_place(&mut hidden);
+            match &self.shortcut {
+                Some(conv) => conv.frames_into(&unpadded, first, dst, false, true),
+                None => dst.copy_from_slice(&item[first * dim..(first + n) * dim]),
+            }
+            let hidden = Padded::new(&hidden, hidden_dim, 0, 0, PadMode::Constant);
+            self.second.frames_into(&hidden, 0, dst, false, false);
+        });
+        out
+    }
+
+    /// One item, a layer at a time over the whole signal (for normalised convolutions).
+    fn run_layered(&self, item: &[f32]) -> Vec<f32> {
+        let (mut hidden, _) = self.first.run(item, true);
+        hidden.par_chunks_mut(1 << 14).for_each(activation::elu_in_place);
+        let mut y = match &self.shortcut {
+            Some(conv) => conv.run(item, false).0,
+            None => item.to_vec(),
+        };
+        if self.second.adds_onto() {
+            // The last 1x1 convolution accumulates straight onto the shortcut.
+            self.second.run_onto(&hidden, &mut y);
+        } else {
+            let (block, _) = self.second.run(&hidden, false);
+            y.iter_mut().zip(&block).for_each(|(a, b)| *a += b);
+        }
+        y
+    }
 }
+
+/// Frames per block of a fused residual block: its input, hidden and output rows (at most
+/// 512 + 256 + 512 values each) stay within the L2 cache.
+const FUSED_BLOCK_FRAMES: usize = 256;
 
 /// One entry of a SEANet stack.
 #[derive(Clone, Debug)]
@@ -178,7 +229,8 @@ fn run(stack: &str, layers: &[Layer], x: &Tensor) -> Result<Tensor> {
     Ok(x)
 }
 
-/// Audio `[batch, channels, samples]` -> embeddings `[batch, hidden_size, frames]`.
+/// Audio `[batch, samples, channels]` -> embeddings `[batch, frames, hidden_size]` (time-major,
+/// as every layer here: see [`crate::nn::conv`]).
 #[derive(Clone, Debug)]
 pub struct Encoder {
     layers: Vec<Layer>,
@@ -210,7 +262,7 @@ impl Encoder {
     }
 }
 
-/// Embeddings `[batch, hidden_size, frames]` -> audio `[batch, channels, frames * hop]`.
+/// Embeddings `[batch, frames, hidden_size]` -> audio `[batch, frames * hop, channels]`.
 #[derive(Clone, Debug)]
 pub struct Decoder {
     layers: Vec<Layer>,
