@@ -129,13 +129,27 @@ impl Encodec {
     fn encode_on_this_thread(&self, pcm: &[impl AsRef<[f32]> + Sync], bandwidth: Bandwidth) -> Result<Codes> {
         let num_codebooks = bandwidth.num_codebooks(&self.config)?;
         let audio_len = self.check_pcm(pcm)?;
-        // Segments (the 48 kHz model's) are independent: encode them in parallel.
+        // Segments (the 48 kHz model's) are independent: the network runs them in parallel.
         let ranges: Vec<_> = self.config.segments(audio_len).collect();
-        let segments = ranges
+        let (inputs, scales): (Vec<Tensor>, Vec<Option<f32>>) = ranges
             .into_par_iter()
             .map(|range| {
                 let channels: Vec<&[f32]> = pcm.iter().map(|c| &c.as_ref()[range.clone()]).collect();
-                self.encode_segment(&channels, num_codebooks)
+                self.segment_input(&channels)
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let embeddings = self.encoder.forward_items(&inputs)?;
+        let segments = embeddings
+            .par_iter()
+            .zip(scales)
+            .map(|(embeddings, scale)| {
+                let codes = profile::time(
+                    || "quantizer.encode".into(),
+                    || self.quantizer.encode(&embeddings.squeeze(0)?, num_codebooks),
+                )?;
+                Ok(CodeSegment { codes, scale })
             })
             .collect::<Result<_>>()?;
         Ok(Codes { audio_len, segments })
@@ -148,8 +162,21 @@ impl Encodec {
 
     fn decode_on_this_thread(&self, codes: &Codes) -> Result<Vec<Vec<f32>>> {
         self.check_codes(codes)?;
-        let decoded =
-            codes.segments.par_iter().map(|s| self.decode_segment(s)).collect::<Result<Vec<_>>>()?;
+        let embeddings = codes
+            .segments
+            .par_iter()
+            .map(|s| {
+                let embeddings =
+                    profile::time(|| "quantizer.decode".into(), || self.quantizer.decode(&s.codes))?;
+                Ok(embeddings.unsqueeze(0)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let decoded = self.decoder.forward_items(&embeddings)?;
+        let decoded = decoded
+            .par_iter()
+            .zip(&codes.segments)
+            .map(|(pcm, segment)| self.segment_output(pcm, segment.scale))
+            .collect::<Result<Vec<_>>>()?;
         let mut pcm = match self.config.segment_stride() {
             Some(stride) => linear_overlap_add(&decoded, stride),
             None => decoded.into_iter().next().unwrap_or_default(),
@@ -175,10 +202,11 @@ impl Encodec {
         Ok(length)
     }
 
-    fn encode_segment(&self, channels: &[&[f32]], num_codebooks: usize) -> Result<CodeSegment> {
+    /// A segment's PCM as the encoder takes it: divided by its scale (for normalising models,
+    /// returned too) and time-major, `[1, samples, channels]`.
+    fn segment_input(&self, channels: &[&[f32]]) -> Result<(Tensor, Option<f32>)> {
         let length = channels[0].len();
         let scale = self.config.normalize.then(|| rms_scale(channels));
-        // Time-major (`[samples, channels]`), as the network runs.
         let mut samples = Vec::with_capacity(channels.len() * length);
         for t in 0..length {
             match scale {
@@ -186,21 +214,13 @@ impl Encodec {
                 None => samples.extend(channels.iter().map(|c| c[t])),
             }
         }
-        let x = Tensor::from_vec(samples, (1, length, channels.len()), &self.device)?;
-        let embeddings = self.encoder.forward(&x)?.squeeze(0)?;
-        let codes = profile::time(
-            || "quantizer.encode".into(),
-            || self.quantizer.encode(&embeddings, num_codebooks),
-        )?;
-        Ok(CodeSegment { codes, scale })
+        Ok((Tensor::from_vec(samples, (1, length, channels.len()), &self.device)?, scale))
     }
 
-    fn decode_segment(&self, segment: &CodeSegment) -> Result<Vec<Vec<f32>>> {
-        let embeddings =
-            profile::time(|| "quantizer.decode".into(), || self.quantizer.decode(&segment.codes))?;
-        let embeddings = embeddings.unsqueeze(0)?;
-        let samples = self.decoder.forward(&embeddings)?.flatten_all()?.to_vec1::<f32>()?;
-        let scale = segment.scale.unwrap_or(1.0);
+    /// The decoder's `[1, samples, channels]` output as `[channels][samples]`, times the scale.
+    fn segment_output(&self, pcm: &Tensor, scale: Option<f32>) -> Result<Vec<Vec<f32>>> {
+        let samples = pcm.flatten_all()?.to_vec1::<f32>()?;
+        let scale = scale.unwrap_or(1.0);
         let channels = self.channels();
         Ok((0..channels)
             .map(|c| samples.iter().skip(c).step_by(channels).map(|s| s * scale).collect())

@@ -41,27 +41,39 @@ impl GroupNorm {
         })
     }
 
-    /// Normalises one `[time, channels]` item in place.
+    /// Normalises one `[time, channels]` item in place, as torch does: the statistics, then
+    /// `x * scale[c] + shift[c]` with `scale = gamma * rstd` and `shift = beta - mean * scale`
+    /// in f32.
     pub fn apply(&self, data: &mut [f32]) {
-        // Statistics in f64: sums over a second of 48 kHz activations lose digits in f32.
+        // Statistics in f64 (sums over a second of 48 kHz activations lose digits in f32),
+        // in lanes that vectorise and chunks spread over the threads.
         let n = data.len() as f64;
-        let mean = data.par_chunks(CHUNK).map(|c| c.iter().map(|&x| x as f64).sum::<f64>()).sum::<f64>() / n;
-        let var = data
-            .par_chunks(CHUNK)
-            .map(|c| c.iter().map(|&x| (x as f64 - mean) * (x as f64 - mean)).sum::<f64>())
-            .sum::<f64>()
-            / n;
-        let std = (var + 1e-5).sqrt();
-        let channels = self.weight.len();
-        data.par_chunks_mut(rows_of(channels)).for_each(|rows| {
-            for frame in rows.chunks_exact_mut(channels) {
-                for ((x, &w), &b) in frame.iter_mut().zip(&self.weight).zip(&self.bias) {
-                    let normed = ((*x as f64 - mean) / std) as f32;
-                    *x = normed * w + b;
+        let mean = data.par_chunks(CHUNK).map(|c| lane_sum(c, |x| x)).sum::<f64>() / n;
+        let var = data.par_chunks(CHUNK).map(|c| lane_sum(c, |x| (x - mean) * (x - mean))).sum::<f64>() / n;
+        let rstd = (1.0 / (var + 1e-5).sqrt()) as f32;
+        let scale: Vec<f32> = self.weight.iter().map(|w| w * rstd).collect();
+        let shift: Vec<f32> = self.bias.iter().zip(&scale).map(|(b, s)| b - mean as f32 * s).collect();
+        data.par_chunks_mut(rows_of(scale.len())).for_each(|rows| {
+            for frame in rows.chunks_exact_mut(scale.len()) {
+                for ((x, s), b) in frame.iter_mut().zip(&scale).zip(&shift) {
+                    *x = *x * s + b;
                 }
             }
         });
     }
+}
+
+/// `sum f(x)` in f64 over eight independent lanes (a single running sum would be one long
+/// chain of dependent additions).
+fn lane_sum(xs: &[f32], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0f64; 8];
+    let mut chunks = xs.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += f(x as f64);
+        }
+    }
+    chunks.remainder().iter().map(|&x| f(x as f64)).sum::<f64>() + lanes.iter().sum::<f64>()
 }
 
 /// Shape of a convolution: channels in and out, kernel size, stride, dilation.

@@ -1,6 +1,6 @@
 //! SEANet's LSTM block: a stack of unidirectional LSTMs over time with a skip connection.
-//! The input projection runs as one GEMM over all steps; only the recurrent matrix-vector
-//! product and the gates are sequential.
+//! The input projection runs as one GEMM over all steps; only the recurrent product and the
+//! gates are sequential, and independent sequences (the 48 kHz model's segments) share them.
 
 use candle_core::Tensor;
 
@@ -44,31 +44,36 @@ impl LstmLayer {
         })
     }
 
-    /// `xs` (`[time, input]`) -> `[time, hidden]`, from a zero state.
-    fn forward(&self, xs: MatRef<'_>, time: usize) -> Vec<f32> {
+    /// `xs` (`[batch * time, input]`: `batch` independent sequences one after the other) ->
+    /// `[batch * time, hidden]`, each sequence from a zero state. The sequences step together,
+    /// so the recurrent weights are read from memory once per step for all of them; each
+    /// sequence's arithmetic is the same as if it ran alone.
+    fn forward(&self, xs: MatRef<'_>, batch: usize, time: usize) -> Vec<f32> {
         let h = self.hidden;
-        let mut gates: Vec<f32> = (0..time).flat_map(|_| self.bias.iter().copied()).collect();
+        let rows = batch * time;
+        let mut gates: Vec<f32> = (0..rows).flat_map(|_| self.bias.iter().copied()).collect();
         let w_ih_t = MatRef::row_major(&self.w_ih, 4 * h, self.w_ih.len() / (4 * h)).t();
-        matmul(MatMut::row_major(&mut gates, time, 4 * h), xs, w_ih_t, true);
-        let mut state = vec![0f32; 2 * h];
-        let mut out = vec![0f32; time * h];
-        for (step, (step_gates, step_out)) in
-            gates.chunks_exact_mut(4 * h).zip(out.chunks_exact_mut(h)).enumerate()
-        {
-            let (hidden, cell) = state.split_at_mut(h);
-            self.recurrent_product(hidden, step_gates, step % 2 == 1);
-            activation::lstm_cell(step_gates, cell, hidden);
-            step_out.copy_from_slice(hidden);
+        matmul(MatMut::row_major(&mut gates, rows, 4 * h), xs, w_ih_t, true);
+        let mut hidden = vec![0f32; batch * h];
+        let mut cell = vec![0f32; batch * h];
+        let mut out = vec![0f32; rows * h];
+        for step in 0..time {
+            let at = step * 4 * h..(step + 1) * 4 * h;
+            let mut step_gates: Vec<&mut [f32]> =
+                gates.chunks_exact_mut(time * 4 * h).map(|g| &mut g[at.clone()]).collect();
+            let backwards = step % 2 == 1;
+            match &self.w_hh {
+                RecurrentWeights::F32(w) => batch_matvec(w, &hidden, &mut step_gates, backwards),
+                RecurrentWeights::Bf16(w) => batch_matvec(w, &hidden, &mut step_gates, backwards),
+            }
+            let states = hidden.chunks_exact_mut(h).zip(cell.chunks_exact_mut(h));
+            for (b, ((hidden, cell), gates)) in states.zip(step_gates).enumerate() {
+                activation::lstm_cell(gates, cell, hidden);
+                let row = b * time + step;
+                out[row * h..(row + 1) * h].copy_from_slice(hidden);
+            }
         }
         out
-    }
-
-    /// `gates += W_hh h`.
-    fn recurrent_product(&self, hidden: &[f32], gates: &mut [f32], backwards: bool) {
-        match &self.w_hh {
-            RecurrentWeights::F32(w) => split_matvec(w, hidden, gates, backwards),
-            RecurrentWeights::Bf16(w) => split_matvec(w, hidden, gates, backwards),
-        }
     }
 }
 
@@ -79,33 +84,49 @@ enum RecurrentWeights {
     Bf16(Vec<bf16>),
 }
 
-/// `y += W x`, the two halves of the rows on two threads when there are two.
-fn split_matvec<W: Weight>(w: &[W], x: &[f32], y: &mut [f32], backwards: bool) {
+/// `ys[b] += W xs[b]` for each item `b` (`xs`: the items' vectors one after the other), the two
+/// halves of the rows on two threads when there are two.
+fn batch_matvec<W: Weight>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]], backwards: bool) {
+    let cols = xs.len() / ys.len().max(1);
     if rayon::current_num_threads() > 1 && w.len() >= PARALLEL_MIN_WEIGHTS {
-        let half = y.len() / 2;
-        let (w_top, w_bottom) = w.split_at(half * x.len());
-        let (y_top, y_bottom) = y.split_at_mut(half);
+        let half = ys.first().map_or(0, |y| y.len() / 2);
+        let (w_top, w_bottom) = w.split_at(half * cols);
+        let (mut tops, mut bottoms): (Vec<_>, Vec<_>) = ys.iter_mut().map(|y| y.split_at_mut(half)).unzip();
         rayon::join(
-            || zigzag_matvec(w_top, x, y_top, backwards),
-            || zigzag_matvec(w_bottom, x, y_bottom, backwards),
+            || zigzag_matvec(w_top, xs, &mut tops, backwards),
+            || zigzag_matvec(w_bottom, xs, &mut bottoms, backwards),
         );
     } else {
-        zigzag_matvec(w, x, y, backwards);
+        zigzag_matvec(w, xs, ys, backwards);
     }
 }
 
-/// `y += W x` in blocks of rows, last block first when `backwards` (same result either way).
-/// Alternating the direction every step starts each product on the rows the previous one
-/// touched last, which are still in the L2 cache, where always walking forwards would evict
-/// them just before they are needed.
-fn zigzag_matvec<W: Weight>(w: &[W], x: &[f32], y: &mut [f32], backwards: bool) {
-    const ROWS: usize = 64;
-    let blocks = w.chunks(ROWS * x.len()).zip(y.chunks_mut(ROWS));
+/// `ys[b] += W xs[b]` in blocks of rows, every item's product of a block while the block is in
+/// cache, last block first when `backwards` (same result either way, and the same as one
+/// product at a time). Alternating the direction every step starts each product on the rows
+/// the previous one touched last, which are still in the L2 cache, where always walking
+/// forwards would evict them just before they are needed.
+fn zigzag_matvec<W: Weight>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]], backwards: bool) {
+    let Some(rows) = ys.first().map(|y| y.len()) else { return };
+    let cols = xs.len() / ys.len();
+    // One item: blocks as large as keeps the loop cheap. Several: a block small enough to
+    // stay in the L1 cache while every item's product reads it.
+    let block_rows = if ys.len() == 1 { 64 } else { (L1_FLOATS / cols.max(1)).clamp(4, 64) };
+    let mut block = |first: usize| {
+        let end = (first + block_rows).min(rows);
+        let w = &w[first * cols..end * cols];
+        for (x, y) in xs.chunks_exact(cols).zip(ys.iter_mut()) {
+            matvec::matvec_add(w, x, &mut y[first..end]);
+        }
+    };
     match backwards {
-        false => blocks.for_each(|(w, y)| matvec::matvec_add(w, x, y)),
-        true => blocks.rev().for_each(|(w, y)| matvec::matvec_add(w, x, y)),
+        false => (0..rows).step_by(block_rows).for_each(&mut block),
+        true => (0..rows).step_by(block_rows).rev().for_each(&mut block),
     }
 }
+
+/// f32 values that fit in half a typical 32-48 KB L1 data cache.
+const L1_FLOATS: usize = 4096;
 
 /// `SLSTM`: `num_layers` LSTMs of width `dim`, output plus input.
 #[derive(Clone, Debug)]
@@ -126,21 +147,66 @@ impl Lstm {
         format!("{}x{}", self.layers.first().map_or(0, |l| l.hidden), self.layers.len())
     }
 
-    /// `[batch, time, dim]` -> `[batch, time, dim]`.
+    /// `[batch, time, dim]` -> `[batch, time, dim]`; the items of the batch step together.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (_, time, dim) = x.dims3()?;
+        let (batch, time, dim) = x.dims3()?;
         kernels::apply(x, "lstm", &|input, dims| {
-            let mut out = input.to_vec();
-            for (item, out) in input.chunks_exact(time * dim).zip(out.chunks_exact_mut(time * dim)) {
-                let mut ys = Vec::new();
-                for (k, layer) in self.layers.iter().enumerate() {
-                    let xs = MatRef::row_major(if k == 0 { item } else { &ys }, time, dim);
-                    ys = layer.forward(xs, time);
-                }
-                // The skip connection (with no layers, the output is the input).
-                out.iter_mut().zip(&ys).for_each(|(o, y)| *o += y);
+            let mut ys = Vec::new();
+            for (k, layer) in self.layers.iter().enumerate() {
+                let xs = MatRef::row_major(if k == 0 { input } else { &ys }, batch * time, dim);
+                ys = layer.forward(xs, batch, time);
             }
+            // The skip connection (with no layers, the output is the input).
+            let mut out = input.to_vec();
+            out.iter_mut().zip(&ys).for_each(|(o, y)| *o += y);
             (out, dims.to_vec())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+    use std::collections::HashMap;
+
+    fn values(n: usize, salt: usize) -> Vec<f32> {
+        (0..n).map(|i| ((i * 7919 + salt * 104729) % 2001) as f32 / 1000.0 - 1.0).collect()
+    }
+
+    #[test]
+    fn sequences_stepped_together_equal_each_alone() {
+        // Wide enough (4 * 128 * 128 recurrent weights) that the step is split over threads.
+        let (dim, time, batch) = (128, 9, 3);
+        let mut tensors = HashMap::new();
+        for layer in 0..2 {
+            for (k, (name, n)) in [
+                ("weight_ih", 4 * dim * dim),
+                ("weight_hh", 4 * dim * dim),
+                ("bias_ih", 4 * dim),
+                ("bias_hh", 4 * dim),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let shape: Vec<usize> = if n == 4 * dim { vec![4 * dim] } else { vec![4 * dim, dim] };
+                let t = Tensor::from_vec(values(n, 4 * layer + k), shape, &Device::Cpu).unwrap();
+                tensors.insert(format!("lstm.{name}_l{layer}"), (t * 0.1).unwrap());
+            }
+        }
+        let lstm = Lstm::load(&Weights::from_tensors(tensors, &Device::Cpu), dim, 2).unwrap();
+        let x = Tensor::from_vec(values(batch * time * dim, 9), (batch, time, dim), &Device::Cpu).unwrap();
+        let together = lstm.forward(&x).unwrap();
+        for b in 0..batch {
+            let alone = lstm.forward(&x.narrow(0, b, 1).unwrap()).unwrap();
+            let together = together.narrow(0, b, 1).unwrap();
+            assert_eq!(
+                alone.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                together.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            );
+        }
+        // The state carries over time: later steps differ from a fresh start on the same input.
+        let later = lstm.forward(&x.narrow(1, 1, 1).unwrap()).unwrap();
+        assert_ne!(later.to_vec3::<f32>().unwrap()[0][0], together.to_vec3::<f32>().unwrap()[0][1]);
     }
 }

@@ -209,9 +209,9 @@ impl StackBuilder<'_, '_> {
     }
 }
 
-/// Runs `layers` in order, folding each ELU into the convolution after it; `stack` names the
-/// layers for the profile.
-fn run(stack: &str, layers: &[Layer], x: &Tensor) -> Result<Tensor> {
+/// Runs `layers` in order, folding each ELU into the convolution after it; `stack` and the
+/// index of the first layer, `first`, name the layers for the profile.
+fn run(stack: &str, layers: &[Layer], first: usize, x: &Tensor) -> Result<Tensor> {
     let mut x = x.clone();
     let mut pending_elu = false;
     for (i, layer) in layers.iter().enumerate() {
@@ -221,12 +221,32 @@ fn run(stack: &str, layers: &[Layer], x: &Tensor) -> Result<Tensor> {
         }
         let name = || {
             let elu = if pending_elu { "elu+" } else { "" };
-            format!("{stack}.layers.{i} {elu}{}", layer.describe())
+            format!("{stack}.layers.{} {elu}{}", first + i, layer.describe())
         };
         x = profile::time(name, || layer.forward(&x, pending_elu))?;
         pending_elu = false;
     }
     Ok(x)
+}
+
+/// Runs `layers` on independent items (`[1, time, channels]` each; lengths may differ): each
+/// item through the convolutions on its own, the items in parallel, but consecutive items of
+/// equal length through the LSTM together, as one batch, so that its recurrent weights are
+/// read once per step for all of them (the result is the same as one at a time).
+fn run_items(stack: &str, layers: &[Layer], items: &[Tensor]) -> Result<Vec<Tensor>> {
+    let Some(at) = layers.iter().position(|l| matches!(l, Layer::Lstm(_))).filter(|_| items.len() > 1) else {
+        return items.par_iter().map(|x| run(stack, layers, 0, x)).collect();
+    };
+    let items: Vec<Tensor> =
+        items.par_iter().map(|x| run(stack, &layers[..at], 0, x)).collect::<Result<_>>()?;
+    let mut batched = Vec::with_capacity(items.len());
+    for group in items.chunk_by(|a, b| a.dims() == b.dims()) {
+        let y = run(stack, &layers[at..=at], at, &Tensor::cat(group, 0)?)?;
+        for i in 0..group.len() {
+            batched.push(y.narrow(0, i, 1)?);
+        }
+    }
+    batched.par_iter().map(|x| run(stack, &layers[at + 1..], at + 1, x)).collect()
 }
 
 /// Audio `[batch, samples, channels]` -> embeddings `[batch, frames, hidden_size]` (time-major,
@@ -258,7 +278,13 @@ impl Encoder {
 
     /// Runs the whole stack.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        run("encoder", &self.layers, x)
+        run("encoder", &self.layers, 0, x)
+    }
+
+    /// Runs the whole stack on independent items (`[1, samples, channels]` each, such as the
+    /// 48 kHz model's segments), as [`Encoder::forward`] on each would.
+    pub fn forward_items(&self, items: &[Tensor]) -> Result<Vec<Tensor>> {
+        run_items("encoder", &self.layers, items)
     }
 }
 
@@ -289,6 +315,12 @@ impl Decoder {
 
     /// Runs the whole stack.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        run("decoder", &self.layers, x)
+        run("decoder", &self.layers, 0, x)
+    }
+
+    /// Runs the whole stack on independent items (`[1, frames, hidden_size]` each), as
+    /// [`Decoder::forward`] on each would.
+    pub fn forward_items(&self, items: &[Tensor]) -> Result<Vec<Tensor>> {
+        run_items("decoder", &self.layers, items)
     }
 }
