@@ -4,6 +4,9 @@
 
 use candle_core::Tensor;
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
 use crate::kernels::gemm::{matmul, MatMut, MatRef};
 use half::bf16;
 
@@ -12,7 +15,7 @@ use crate::kernels::{self, activation};
 use crate::weights::{Precision, Weights};
 use crate::Result;
 
-/// Below this many recurrent weights a step's product is not worth splitting across threads.
+/// Below this many recurrent weights a step is not worth splitting across two threads.
 const PARALLEL_MIN_WEIGHTS: usize = 1 << 16;
 
 /// One `torch.nn.LSTM` layer, gates in torch's order (input, forget, cell, output).
@@ -47,33 +50,58 @@ impl LstmLayer {
     /// `xs` (`[batch * time, input]`: `batch` independent sequences one after the other) ->
     /// `[batch * time, hidden]`, each sequence from a zero state. The sequences step together,
     /// so the recurrent weights are read from memory once per step for all of them; each
-    /// sequence's arithmetic is the same as if it ran alone.
+    /// sequence's arithmetic is the same as if it ran alone, and the same on one thread or two.
     fn forward(&self, xs: MatRef<'_>, batch: usize, time: usize) -> Vec<f32> {
         let h = self.hidden;
         let rows = batch * time;
         let mut gates: Vec<f32> = (0..rows).flat_map(|_| self.bias.iter().copied()).collect();
         let w_ih_t = MatRef::row_major(&self.w_ih, 4 * h, self.w_ih.len() / (4 * h)).t();
         matmul(MatMut::row_major(&mut gates, rows, 4 * h), xs, w_ih_t, true);
-        let mut hidden = vec![0f32; batch * h];
-        let mut cell = vec![0f32; batch * h];
+        let split = rayon::current_num_threads() > 1 && 4 * h * h >= PARALLEL_MIN_WEIGHTS;
+        let recurrence =
+            Recurrence { layer: self, gates: &gates, batch, time, state: SharedState::new(batch * h) };
+        let parts = if split {
+            // The other half of the hidden units on a thread of its own for the whole sequence
+            // (not a task per step), so that each core always reads the same half of the
+            // recurrent weights, which then stays in its L2 cache.
+            let (first, second) = (0..h / 2, h / 2..h);
+            std::thread::scope(|scope| {
+                let theirs = second.clone();
+                let recurrence = &recurrence;
+                let helper = scope.spawn(move || recurrence.run(1, theirs, true));
+                let mine = recurrence.run(0, first.clone(), true);
+                let theirs = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                vec![(first, mine), (second, theirs)]
+            })
+        } else {
+            vec![(0..h, recurrence.run(0, 0..h, false))]
+        };
         let mut out = vec![0f32; rows * h];
-        for step in 0..time {
-            let at = step * 4 * h..(step + 1) * 4 * h;
-            let mut step_gates: Vec<&mut [f32]> =
-                gates.chunks_exact_mut(time * 4 * h).map(|g| &mut g[at.clone()]).collect();
-            let backwards = step % 2 == 1;
-            match &self.w_hh {
-                RecurrentWeights::F32(w) => batch_matvec(w, &hidden, &mut step_gates, backwards),
-                RecurrentWeights::Bf16(w) => batch_matvec(w, &hidden, &mut step_gates, backwards),
-            }
-            let states = hidden.chunks_exact_mut(h).zip(cell.chunks_exact_mut(h));
-            for (b, ((hidden, cell), gates)) in states.zip(step_gates).enumerate() {
-                activation::lstm_cell(gates, cell, hidden);
-                let row = b * time + step;
-                out[row * h..(row + 1) * h].copy_from_slice(hidden);
+        for (units, part) in parts {
+            for (row, part_row) in out.chunks_exact_mut(h).zip(part.chunks_exact(units.len())) {
+                row[units.clone()].copy_from_slice(part_row);
             }
         }
         out
+    }
+
+    /// `gates[b] += W_hh[units of each gate] hidden[b]` for each sequence `b`; `gates[b]` holds
+    /// the four gates' values for `units` one after the other.
+    fn recurrent_product(&self, hidden: &[f32], gates: &mut [f32], units: &Range<usize>, backwards: bool) {
+        let (h, u) = (self.hidden, units.len());
+        let mut gate_blocks: Vec<usize> = (0..4).collect();
+        if backwards {
+            gate_blocks.reverse();
+        }
+        for g in gate_blocks {
+            let mut ys: Vec<&mut [f32]> =
+                gates.chunks_exact_mut(4 * u).map(|b| &mut b[g * u..(g + 1) * u]).collect();
+            let rows = (g * h + units.start) * h..(g * h + units.end) * h;
+            match &self.w_hh {
+                RecurrentWeights::F32(w) => zigzag_matvec(&w[rows], hidden, &mut ys, backwards),
+                RecurrentWeights::Bf16(w) => zigzag_matvec(&w[rows], hidden, &mut ys, backwards),
+            }
+        }
     }
 }
 
@@ -84,20 +112,92 @@ enum RecurrentWeights {
     Bf16(Vec<bf16>),
 }
 
-/// `ys[b] += W xs[b]` for each item `b` (`xs`: the items' vectors one after the other), the two
-/// halves of the rows on two threads when there are two.
-fn batch_matvec<W: Weight>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]], backwards: bool) {
-    let cols = xs.len() / ys.len().max(1);
-    if rayon::current_num_threads() > 1 && w.len() >= PARALLEL_MIN_WEIGHTS {
-        let half = ys.first().map_or(0, |y| y.len() / 2);
-        let (w_top, w_bottom) = w.split_at(half * cols);
-        let (mut tops, mut bottoms): (Vec<_>, Vec<_>) = ys.iter_mut().map(|y| y.split_at_mut(half)).unzip();
-        rayon::join(
-            || zigzag_matvec(w_top, xs, &mut tops, backwards),
-            || zigzag_matvec(w_bottom, xs, &mut bottoms, backwards),
-        );
-    } else {
-        zigzag_matvec(w, xs, ys, backwards);
+/// What the parts of a split recurrence share: every sequence's hidden vector, twice (the
+/// step's input, and the next one being written), as atomics so that two threads can share
+/// them without locks; and how many steps each part has finished.
+struct SharedState {
+    hidden: [Vec<AtomicU32>; 2],
+    done: [AtomicUsize; 2],
+}
+
+impl SharedState {
+    fn new(len: usize) -> Self {
+        let zeros = || (0..len).map(|_| AtomicU32::new(0f32.to_bits())).collect();
+        Self { hidden: [zeros(), zeros()], done: [AtomicUsize::new(0), AtomicUsize::new(0)] }
+    }
+}
+
+/// One layer's recurrence over precomputed input gates, run as one part or two.
+struct Recurrence<'a> {
+    layer: &'a LstmLayer,
+    /// Input projection plus bias, `[batch * time, 4 * hidden]`.
+    gates: &'a [f32],
+    batch: usize,
+    time: usize,
+    state: SharedState,
+}
+
+impl Recurrence<'_> {
+    /// Steps the hidden units `units` of every sequence through time, as part `part`; with
+    /// `paired`, waits after each step until the other part has finished it too. Returns the
+    /// units' outputs, `[batch * time, units.len()]`.
+    fn run(&self, part: usize, units: Range<usize>, paired: bool) -> Vec<f32> {
+        // Whatever happens here, never leave the other part waiting.
+        struct Finish<'s>(&'s AtomicUsize);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                self.0.store(usize::MAX, Ordering::Release);
+            }
+        }
+        let _finish = Finish(&self.state.done[part]);
+        let (h, u, batch, time) = (self.layer.hidden, units.len(), self.batch, self.time);
+        let mut previous = vec![0f32; batch * h];
+        let mut gates = vec![0f32; batch * 4 * u];
+        let mut cell = vec![0f32; batch * u];
+        let mut hidden = vec![0f32; batch * u];
+        let mut out = vec![0f32; batch * time * u];
+        for step in 0..time {
+            let shared = &self.state.hidden[step % 2];
+            previous.iter_mut().zip(shared).for_each(|(v, a)| *v = f32::from_bits(a.load(Ordering::Relaxed)));
+            for (b, gates) in gates.chunks_exact_mut(4 * u).enumerate() {
+                let row = &self.gates[(b * time + step) * 4 * h..][..4 * h];
+                for (g, gate) in gates.chunks_exact_mut(u).enumerate() {
+                    gate.copy_from_slice(&row[g * h + units.start..g * h + units.end]);
+                }
+            }
+            self.layer.recurrent_product(&previous, &mut gates, &units, step % 2 == 1);
+            let next = &self.state.hidden[(step + 1) % 2];
+            for b in 0..batch {
+                let (hidden, cell) = (&mut hidden[b * u..(b + 1) * u], &mut cell[b * u..(b + 1) * u]);
+                activation::lstm_cell(&gates[b * 4 * u..(b + 1) * 4 * u], cell, hidden);
+                out[(b * time + step) * u..][..u].copy_from_slice(hidden);
+                for (a, v) in next[b * h + units.start..b * h + units.end].iter().zip(hidden.iter()) {
+                    a.store(v.to_bits(), Ordering::Relaxed);
+                }
+            }
+            // Publish this step, then wait for the other part's half of the next input. The
+            // buffer written next step is the one read this step, which the other part is done
+            // reading once it has finished this step.
+            self.state.done[part].store(step + 1, Ordering::Release);
+            if paired {
+                wait_until(&self.state.done[1 - part], step + 1);
+            }
+        }
+        out
+    }
+}
+
+/// Spins until `counter >= value` (the other part of a step is a few microseconds away),
+/// yielding the core if it takes long.
+fn wait_until(counter: &AtomicUsize, value: usize) {
+    let mut spins = 0u32;
+    while counter.load(Ordering::Acquire) < value {
+        if spins < 1 << 16 {
+            std::hint::spin_loop();
+            spins += 1;
+        } else {
+            std::thread::yield_now();
+        }
     }
 }
 
