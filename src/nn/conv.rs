@@ -505,7 +505,9 @@ impl ConvTranspose1d {
         };
         let left = padding_total - right;
         let kept = full_len - left - right;
-        full.copy_within(left * co..(left + kept) * co, 0);
+        if left > 0 {
+            full.copy_within(left * co..(left + kept) * co, 0);
+        }
         full.truncate(kept * co);
         full
     }

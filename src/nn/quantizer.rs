@@ -1,6 +1,7 @@
 //! The residual vector quantizer: nearest-codebook search and its inverse.
 
 use candle_core::Tensor;
+use rayon::prelude::*;
 
 use crate::kernels::gemm::{matmul, MatMut, MatRef};
 use crate::weights::Weights;
@@ -38,8 +39,8 @@ impl Codebook {
             embed_t,
             false,
         );
-        x.chunks_exact(self.dim)
-            .zip(cross.chunks_exact(bins))
+        x.par_chunks_exact(self.dim)
+            .zip(cross.par_chunks_exact(bins))
             .map(|(row, cross)| {
                 let x_sq: f32 = row.iter().map(|v| v * v).sum();
                 let mut best = (0, f32::INFINITY);
