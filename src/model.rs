@@ -55,15 +55,20 @@ impl Encodec {
     /// Builds the model described by `config` from `weights`.
     pub fn load(config: EncodecConfig, weights: &Weights) -> Result<Self> {
         config.validate()?;
+        // The two stacks unpack their weights in parallel.
+        let (encoder, decoder) = rayon::join(
+            || Encoder::load(&weights.pp("encoder"), &config),
+            || Decoder::load(&weights.pp("decoder"), &config),
+        );
         Ok(Self {
-            encoder: Encoder::load(&weights.pp("encoder"), &config)?,
+            encoder: encoder?,
             quantizer: ResidualVectorQuantizer::load(
                 &weights.pp("quantizer"),
                 config.num_quantizers(),
                 config.codebook_size,
                 config.hidden_size,
             )?,
-            decoder: Decoder::load(&weights.pp("decoder"), &config)?,
+            decoder: decoder?,
             device: weights.device().clone(),
             precision: weights.precision(),
             pool: None,

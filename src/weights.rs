@@ -5,6 +5,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
+use rayon::prelude::*;
 
 use crate::{Error, Result};
 
@@ -141,14 +142,14 @@ impl<'a> Weights<'a> {
         Ok(tensor)
     }
 
-    /// A convolution weight of `shape` (dim 0 is the weight-norm dim for both Conv1d and
+    /// A convolution weight of `shape`, flattened (dim 0 is the weight-norm dim for both Conv1d and
     /// ConvTranspose1d), stored plainly as `weight`, or weight-normalised as
     /// `weight_g`/`weight_v` or `parametrizations.weight.original0`/`original1`. Weight norm is
     /// folded here, once: `w = v * (g / ||v||)`, the norm taken over all dims but the first.
-    pub fn conv_weight(&self, shape: &[usize]) -> Result<Tensor> {
+    pub fn conv_weight(&self, shape: &[usize]) -> Result<Vec<f32>> {
         let gain_shape = [shape[0], 1, 1];
         let (g, v) = if self.contains("weight") {
-            return self.get("weight", shape);
+            return Ok(self.get("weight", shape)?.flatten_all()?.to_vec1()?);
         } else if self.contains("weight_g") || self.contains("weight_v") {
             (self.get("weight_g", &gain_shape)?, self.get("weight_v", shape)?)
         } else if self.contains("parametrizations.weight.original0") {
@@ -159,9 +160,15 @@ impl<'a> Weights<'a> {
                 name: self.full_name("weight (or weight_g/weight_v, or parametrizations.weight.original0/1)"),
             });
         };
-        // The norm in f64 so that it is the correctly rounded value torch's careful reduction
-        // also lands on (or next to).
-        let norm = v.to_dtype(DType::F64)?.sqr()?.sum_keepdim((1, 2))?.sqrt()?.to_dtype(DType::F32)?;
-        Ok(v.broadcast_mul(&(g / norm)?)?)
+        let g: Vec<f32> = g.flatten_all()?.to_vec1()?;
+        let mut w: Vec<f32> = v.flatten_all()?.to_vec1()?;
+        w.par_chunks_mut(shape[1..].iter().product::<usize>().max(1)).zip(&g).for_each(|(v, &g)| {
+            // The norm in f64 so that it is the correctly rounded value torch's careful
+            // reduction also lands on (or next to); then, as torch, `v * (g / norm)` in f32.
+            let norm = v.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt() as f32;
+            let scale = g / norm;
+            v.iter_mut().for_each(|x| *x *= scale);
+        });
+        Ok(w)
     }
 }

@@ -136,19 +136,16 @@ impl NormConv {
             NormType::TimeGroupNorm => Some(GroupNorm::load(&w.pp("norm"), co)?),
         };
         let shape = if transposed { [ci, co, k] } else { [co, ci, k] };
-        let stored: Vec<f32> = conv.conv_weight(&shape)?.flatten_all()?.to_vec1()?;
+        let stored = conv.conv_weight(&shape)?;
+        // Row `r` of the packed matrix gathers `co` values of the stored one: row `j * ci + i`
+        // of a convolution, `i * k + j` of a transposed one.
         let mut weight = vec![0f32; k * co * ci];
-        for o in 0..co {
-            for i in 0..ci {
-                for j in 0..k {
-                    let (from, to) = match transposed {
-                        true => ((i * co + o) * k + j, (i * k + j) * co + o),
-                        false => ((o * ci + i) * k + j, (j * ci + i) * co + o),
-                    };
-                    weight[to] = stored[from];
-                }
+        weight.par_chunks_mut(co).enumerate().for_each(|(r, row)| {
+            let (i, j) = if transposed { (r / k, r % k) } else { (r % ci, r / ci) };
+            for (o, w) in row.iter_mut().enumerate() {
+                *w = stored[if transposed { (i * co + o) * k + j } else { (o * ci + i) * k + j }];
             }
-        }
+        });
         let bias = conv.get("bias", &[co])?.to_vec1()?;
         Ok(Self { weight: w.precision().round(weight), bias, norm, spec })
     }
