@@ -53,6 +53,40 @@ pub fn matvec_add<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
     portable(w, x, y)
 }
 
+/// `ys[b] += W xs[b]` for every item `b` (`xs`: the items' vectors one after the other),
+/// bit for bit what [`matvec_add`] gives one item at a time, but reading each weight once for
+/// several items where the CPU allows (AVX-512), which turns a memory-bound product into a
+/// compute-bound one.
+///
+/// # Panics
+/// If `xs` is not `ys.len()` vectors, or `w` is not `rows x cols` for every `ys[b]`.
+pub fn matvec_add_batch<W: Weight>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]]) {
+    let cols = xs.len() / ys.len().max(1);
+    assert_eq!(xs.len(), cols * ys.len(), "xs must hold one vector per item");
+    for y in ys.iter() {
+        assert_eq!(w.len(), cols * y.len(), "W must be y.len() x x.len()");
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            for (xs, ys) in xs.chunks(3 * cols.max(1)).zip(ys.chunks_mut(3)) {
+                // SAFETY: the CPU has AVX-512F; the shapes were checked above.
+                unsafe {
+                    match ys.len() {
+                        3 => x86::matvec_avx512_items::<W, 3>(w, xs, ys),
+                        2 => x86::matvec_avx512_items::<W, 2>(w, xs, ys),
+                        _ => x86::matvec_avx512_items::<W, 1>(w, xs, ys),
+                    }
+                }
+            }
+            return;
+        }
+    }
+    for (x, y) in xs.chunks_exact(cols.max(1)).zip(ys.iter_mut()) {
+        matvec_add(w, x, y);
+    }
+}
+
 /// The portable path: 8 independent partial sums per row, which compilers vectorise for the
 /// baseline instruction set.
 pub fn portable<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
@@ -143,6 +177,44 @@ mod x86 {
             for (k, a) in acc.iter().enumerate().take(rows) {
                 let tail = super::tail_dot(&w[(r + k) * cols + split..(r + k + 1) * cols], &x[split..]);
                 y[r + k] += _mm512_reduce_add_ps(*a) + tail;
+            }
+            r += rows;
+        }
+    }
+
+    /// [`matvec_avx512`] for `N` items at once: four rows times `N` items of accumulators, each
+    /// weight load shared by the items and each load of `x` by the rows; every (row, item)
+    /// accumulates in the same order as [`matvec_avx512`], so the results are identical.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn matvec_avx512_items<W: Weight, const N: usize>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]]) {
+        let cols = xs.len() / N;
+        let split = cols - cols % 16;
+        let (wp, xp) = (w.as_ptr(), xs.as_ptr());
+        let rows_total = ys[0].len();
+        let mut r = 0;
+        while r < rows_total {
+            let rows = (rows_total - r).min(4);
+            let mut acc = [[_mm512_setzero_ps(); N]; 4];
+            let mut c = 0;
+            while c < split {
+                let mut xv = [_mm512_setzero_ps(); N];
+                for (b, v) in xv.iter_mut().enumerate() {
+                    *v = _mm512_loadu_ps(xp.add(b * cols + c));
+                }
+                for (k, a) in acc.iter_mut().enumerate().take(rows) {
+                    let wv = load16(wp.add((r + k) * cols + c));
+                    for (b, a) in a.iter_mut().enumerate() {
+                        *a = _mm512_fmadd_ps(wv, xv[b], *a);
+                    }
+                }
+                c += 16;
+            }
+            for (k, a) in acc.iter().enumerate().take(rows) {
+                let row = &w[(r + k) * cols + split..(r + k + 1) * cols];
+                for (b, a) in a.iter().enumerate() {
+                    let tail = super::tail_dot(row, &xs[b * cols + split..(b + 1) * cols]);
+                    ys[b][r + k] += _mm512_reduce_add_ps(*a) + tail;
+                }
             }
             r += rows;
         }
@@ -256,6 +328,32 @@ mod tests {
         portable(&w, &x, &mut slow);
         for (a, b) in fast.iter().zip(&slow) {
             assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn several_items_at_once_equal_one_at_a_time() {
+        // Real values, so any difference in the order of the arithmetic would show.
+        for (rows, cols, items) in [(9, 33, 1), (7, 100, 2), (64, 512, 3), (13, 48, 5), (4, 7, 4)] {
+            let (w, _, y0) = case(rows, cols, false);
+            let xs: Vec<f32> = (0..items * cols).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect();
+            let mut one_by_one: Vec<Vec<f32>> = vec![y0.clone(); items];
+            for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
+                matvec_add(&w, x, y);
+            }
+            let mut together: Vec<Vec<f32>> = vec![y0.clone(); items];
+            let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
+            matvec_add_batch(&w, &xs, &mut views);
+            assert_eq!(together, one_by_one, "{rows}x{cols}, {items} items");
+            let wb: Vec<bf16> = w.iter().map(|&v| bf16::from_f32(v)).collect();
+            let mut one_by_one: Vec<Vec<f32>> = vec![y0.clone(); items];
+            for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
+                matvec_add(&wb, x, y);
+            }
+            let mut together: Vec<Vec<f32>> = vec![y0.clone(); items];
+            let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
+            matvec_add_batch(&wb, &xs, &mut views);
+            assert_eq!(together, one_by_one, "{rows}x{cols}, {items} items, bf16");
         }
     }
 

@@ -215,9 +215,8 @@ fn zigzag_matvec<W: Weight>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]], backward
     let mut block = |first: usize| {
         let end = (first + block_rows).min(rows);
         let w = &w[first * cols..end * cols];
-        for (x, y) in xs.chunks_exact(cols).zip(ys.iter_mut()) {
-            matvec::matvec_add(w, x, &mut y[first..end]);
-        }
+        let mut block: Vec<&mut [f32]> = ys.iter_mut().map(|y| &mut y[first..end]).collect();
+        matvec::matvec_add_batch(w, xs, &mut block);
     };
     match backwards {
         false => (0..rows).step_by(block_rows).for_each(&mut block),
