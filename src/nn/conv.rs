@@ -406,9 +406,11 @@ impl Conv1d {
 }
 
 /// Frames per block of a layer's work: enough blocks to keep every thread busy (and balanced
-/// when one is slowed), each still long enough to amortise a GEMM call.
+/// when one is slowed), each small enough that its rows stay in the L2 cache while the GEMM
+/// works on them (512 measured better than 4096, the same as 256) and long enough to
+/// amortise packing the weights.
 fn block_frames(frames: usize) -> usize {
-    frames.div_ceil(4 * rayon::current_num_threads()).clamp(64, 4096)
+    frames.div_ceil(4 * rayon::current_num_threads()).clamp(64, 512)
 }
 
 /// `SConvTranspose1d`: a normalised transposed convolution with the fixed padding trimmed
