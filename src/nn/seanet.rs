@@ -3,8 +3,7 @@
 use candle_core::Tensor;
 
 use crate::config::EncodecConfig;
-use crate::config::PadMode;
-use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d, Padded};
+use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d};
 use rayon::prelude::*;
 
 use crate::kernels::{self, activation};
@@ -81,7 +80,7 @@ impl ResnetBlock {
         let dim = self.second.spec().out_channels;
         let hidden_dim = self.first.spec().out_channels;
         let padded = self.first.pad(item);
-        let unpadded = Padded::new(item, dim, 0, 0, PadMode::Constant);
+        let shortcut_input = self.shortcut.as_ref().map(|conv| (conv, conv.pad(item)));
         let mut out = vec![0f32; item.len()];
         let block = FUSED_BLOCK_FRAMES;
         out.par_chunks_mut(block * dim).enumerate().for_each(|(b, dst)| {
@@ -89,12 +88,11 @@ impl ResnetBlock {
             let mut hidden = vec![0f32; n * hidden_dim];
             self.first.frames_into(&padded, first, &mut hidden, true, true);
             activation::elu_in_place(&mut hidden);
-            match &self.shortcut {
-                Some(conv) => conv.frames_into(&unpadded, first, dst, false, true),
+            match &shortcut_input {
+                Some((conv, input)) => conv.frames_into(input, first, dst, false, true),
                 None => dst.copy_from_slice(&item[first * dim..(first + n) * dim]),
             }
-            let hidden = Padded::new(&hidden, hidden_dim, 0, 0, PadMode::Constant);
-            self.second.frames_into(&hidden, 0, dst, false, false);
+            self.second.frames_into(&self.second.pad(&hidden), 0, dst, false, false);
         });
         out
     }
