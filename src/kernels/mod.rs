@@ -2,9 +2,38 @@
 //! AVX-512, AVX2 or NEON micro-kernels at run time), SIMD matrix-vector products, element-wise
 //! activations, and the adapter that runs a kernel as a candle custom op.
 
+/// Compiles `$body` (a function of its arguments) once per instruction set and dispatches at
+/// run time: same source, vectorised as wide as the CPU allows.
+macro_rules! dispatch {
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has the features the function was compiled for.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: as above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+
 pub mod activation;
 pub mod gemm;
 pub mod matvec;
+pub mod stats;
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 

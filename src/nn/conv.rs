@@ -13,7 +13,7 @@ use crate::config::{EncodecConfig, NormType, PadMode};
 use rayon::prelude::*;
 
 use crate::kernels::gemm::{matmul_serial, MatMut, MatRef};
-use crate::kernels::{self, activation};
+use crate::kernels::{self, activation, stats};
 use crate::weights::Weights;
 use crate::Result;
 
@@ -48,32 +48,14 @@ impl GroupNorm {
         // Statistics in f64 (sums over a second of 48 kHz activations lose digits in f32),
         // in lanes that vectorise and chunks spread over the threads.
         let n = data.len() as f64;
-        let mean = data.par_chunks(CHUNK).map(|c| lane_sum(c, |x| x)).sum::<f64>() / n;
-        let var = data.par_chunks(CHUNK).map(|c| lane_sum(c, |x| (x - mean) * (x - mean))).sum::<f64>() / n;
+        let mean = data.par_chunks(CHUNK).map(stats::sum_f64).sum::<f64>() / n;
+        let var = data.par_chunks(CHUNK).map(|c| stats::sum_sq_dev_f64(c, mean)).sum::<f64>() / n;
         let rstd = (1.0 / (var + 1e-5).sqrt()) as f32;
         let scale: Vec<f32> = self.weight.iter().map(|w| w * rstd).collect();
         let shift: Vec<f32> = self.bias.iter().zip(&scale).map(|(b, s)| b - mean as f32 * s).collect();
-        data.par_chunks_mut(rows_of(scale.len())).for_each(|rows| {
-            for frame in rows.chunks_exact_mut(scale.len()) {
-                for ((x, s), b) in frame.iter_mut().zip(&scale).zip(&shift) {
-                    *x = *x * s + b;
-                }
-            }
-        });
+        data.par_chunks_mut(rows_of(scale.len()))
+            .for_each(|rows| stats::scale_shift_rows(rows, &scale, &shift));
     }
-}
-
-/// `sum f(x)` in f64 over eight independent lanes (a single running sum would be one long
-/// chain of dependent additions).
-fn lane_sum(xs: &[f32], f: impl Fn(f64) -> f64) -> f64 {
-    let mut lanes = [0f64; 8];
-    let mut chunks = xs.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (lane, &x) in lanes.iter_mut().zip(chunk) {
-            *lane += f(x as f64);
-        }
-    }
-    chunks.remainder().iter().map(|&x| f(x as f64)).sum::<f64>() + lanes.iter().sum::<f64>()
 }
 
 /// Shape of a convolution: channels in and out, kernel size, stride, dilation.

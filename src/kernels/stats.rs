@@ -1,0 +1,61 @@
+//! The sums a time-group norm needs, and the per-channel map it applies, compiled per
+//! instruction set (the crate itself is built for the baseline, where these loops would run
+//! two lanes wide).
+
+dispatch! {
+    /// `sum x` in f64, over 32 independent lanes (four vectors of eight: one running sum, or
+    /// one vector, would be a chain of dependent additions), then the leftovers, then the lanes
+    /// in order.
+    pub fn sum_f64(xs: &[f32]) -> f64 {
+        lane_sum(xs, |x| x)
+    }
+}
+
+dispatch! {
+    /// `sum (x - mean)^2` in f64, in the lanes of [`sum_f64`].
+    pub fn sum_sq_dev_f64(xs: &[f32], mean: f64) -> f64 {
+        lane_sum(xs, |x| (x - mean) * (x - mean))
+    }
+}
+
+dispatch! {
+    /// `x = x * scale[c] + shift[c]` for channel `c` of each `scale.len()`-wide row of `data`.
+    pub fn scale_shift_rows(data: &mut [f32], scale: &[f32], shift: &[f32]) {
+        for row in data.chunks_exact_mut(scale.len()) {
+            for ((x, s), b) in row.iter_mut().zip(scale).zip(shift) {
+                *x = *x * s + b;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn lane_sum(xs: &[f32], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0f64; 32];
+    let mut chunks = xs.chunks_exact(32);
+    for chunk in &mut chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += f(x as f64);
+        }
+    }
+    chunks.remainder().iter().map(|&x| f(x as f64)).sum::<f64>() + lanes.iter().sum::<f64>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_match_the_plain_loops() {
+        // Values whose f64 sums are exact, so the lane order cannot matter.
+        let xs: Vec<f32> = (0..1003).map(|i| ((i * 37) % 101) as f32 / 4.0 - 12.0).collect();
+        let plain: f64 = xs.iter().map(|&x| x as f64).sum();
+        assert_eq!(sum_f64(&xs), plain);
+        let mean = plain / xs.len() as f64;
+        let dev: f64 = xs.iter().map(|&x| (x as f64 - mean) * (x as f64 - mean)).sum();
+        assert!((sum_sq_dev_f64(&xs, mean) - dev).abs() <= 1e-9 * dev);
+        let mut rows = vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+        scale_shift_rows(&mut rows, &[2.0, -1.0], &[0.5, 0.25]);
+        assert_eq!(rows, [2.5, -1.75, 6.5, -3.75, 10.5, -5.75]);
+    }
+}
