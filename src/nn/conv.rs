@@ -48,8 +48,10 @@ impl GroupNorm {
         // Statistics in f64 (sums over a second of 48 kHz activations lose digits in f32),
         // in lanes that vectorise and chunks spread over the threads.
         let n = data.len() as f64;
-        let mean = data.par_chunks(CHUNK).map(stats::sum_f64).sum::<f64>() / n;
-        let var = data.par_chunks(CHUNK).map(|c| stats::sum_sq_dev_f64(c, mean)).sum::<f64>() / n;
+        // The chunks' sums are added in order, so the result does not depend on the threads.
+        let in_order = |sums: Vec<f64>| sums.into_iter().sum::<f64>();
+        let mean = in_order(data.par_chunks(CHUNK).map(stats::sum_f64).collect()) / n;
+        let var = in_order(data.par_chunks(CHUNK).map(|c| stats::sum_sq_dev_f64(c, mean)).collect()) / n;
         let rstd = (1.0 / (var + 1e-5).sqrt()) as f32;
         let scale: Vec<f32> = self.weight.iter().map(|w| w * rstd).collect();
         let shift: Vec<f32> = self.bias.iter().zip(&scale).map(|(b, s)| b - mean as f32 * s).collect();
