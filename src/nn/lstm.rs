@@ -60,22 +60,28 @@ impl LstmLayer {
         let split = rayon::current_num_threads() > 1 && 4 * h * h >= PARALLEL_MIN_WEIGHTS;
         let recurrence =
             Recurrence { layer: self, gates: &gates, batch, time, state: SharedState::new(batch * h) };
-        let parts = if split {
-            // The other half of the hidden units on a thread of its own for the whole sequence
-            // (not a task per step), so that each core always reads the same half of the
-            // recurrent weights, which then stays in its L2 cache.
+        // The other half of the hidden units on a thread of its own for the whole sequence (not
+        // a task per step), so that each core always reads the same half of the recurrent
+        // weights, which then stays in its L2 cache. Where no thread can be started, one part.
+        let parts = std::thread::scope(|scope| {
             let (first, second) = (0..h / 2, h / 2..h);
-            std::thread::scope(|scope| {
-                let theirs = second.clone();
-                let recurrence = &recurrence;
-                let helper = scope.spawn(move || recurrence.run(1, theirs, true));
-                let mine = recurrence.run(0, first.clone(), true);
-                let theirs = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                vec![(first, mine), (second, theirs)]
-            })
-        } else {
-            vec![(0..h, recurrence.run(0, 0..h, false))]
-        };
+            let recurrence = &recurrence;
+            let theirs = second.clone();
+            let helper = split
+                .then(|| {
+                    let thread = std::thread::Builder::new().name("encodec-lstm".into());
+                    thread.spawn_scoped(scope, move || recurrence.run(1, theirs, true)).ok()
+                })
+                .flatten();
+            match helper {
+                Some(helper) => {
+                    let mine = recurrence.run(0, first.clone(), true);
+                    let theirs = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    vec![(first, mine), (second, theirs)]
+                }
+                None => vec![(0..h, recurrence.run(0, 0..h, false))],
+            }
+        });
         let mut out = vec![0f32; rows * h];
         for (units, part) in parts {
             for (row, part_row) in out.chunks_exact_mut(h).zip(part.chunks_exact(units.len())) {
