@@ -19,7 +19,8 @@ pub enum Precision {
     /// Full f32: the codes are the reference's.
     #[default]
     F32,
-    /// Every layer weight rounded to f16, as an f16 checkpoint holds them; computed in f32.
+    /// Every layer weight rounded to f16, as an f16 checkpoint holds them; computed in f32,
+    /// with the LSTM recurrent weights kept as f16 (half the bytes, widened on the fly).
     F16,
     /// The LSTM recurrent weights stored as bf16 (half the bytes, widened on the fly);
     /// everything else f32.

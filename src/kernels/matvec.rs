@@ -1,12 +1,12 @@
 //! `y += W x` for a row-major `W`, the LSTM's recurrent step: memory-bound, so the weights may
-//! be stored as bf16 (half the bytes) and widened to f32 on the fly. Hand-written with
+//! be stored as bf16 or f16 (half the bytes) and widened to f32 on the fly. Hand-written with
 //! `std::arch` for AVX-512 and AVX2+FMA (detected at run time) and NEON, because no GEMM crate
-//! offers a matrix-vector product over bf16 weights with f32 inputs; `portable` is the
-//! reference every path is tested against.
+//! offers a matrix-vector product over half-precision weights with f32 inputs; `portable` is
+//! the reference every path is tested against.
 
-use half::bf16;
+use half::{bf16, f16};
 
-/// A weight element: f32, or bf16 widened to f32 when used.
+/// A weight element: f32, or bf16 or f16 widened to f32 when used.
 pub trait Weight: Copy + Send + Sync + 'static {
     /// The value as f32.
     fn to_f32(self) -> f32;
@@ -26,6 +26,13 @@ impl Weight for bf16 {
     }
 }
 
+impl Weight for f16 {
+    #[inline]
+    fn to_f32(self) -> f32 {
+        f16::to_f32(self)
+    }
+}
+
 /// `y[r] += sum_c w[r * x.len() + c] * x[c]`, on the fastest path this CPU has.
 ///
 /// # Panics
@@ -38,8 +45,11 @@ pub fn matvec_add<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
             // SAFETY: the CPU has AVX-512F; the shapes were checked above.
             return unsafe { x86::matvec_avx512(w, x, y) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has AVX2 and FMA; the shapes were checked above.
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
+        {
+            // SAFETY: the CPU has AVX2, FMA and F16C; the shapes were checked above.
             return unsafe { x86::matvec_avx2(w, x, y) };
         }
     }
@@ -119,7 +129,7 @@ fn tail_dot<W: Weight>(w: &[W], x: &[f32]) -> f32 {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::Weight;
-    use half::bf16;
+    use half::{bf16, f16};
     use std::any::TypeId;
     use std::arch::x86_64::*;
 
@@ -131,18 +141,22 @@ mod x86 {
             // bf16 is the top half of an f32: widen the bits and shift them up.
             let bits = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p as *const __m256i));
             _mm512_castsi512_ps(_mm512_slli_epi32::<16>(bits))
+        } else if TypeId::of::<W>() == TypeId::of::<f16>() {
+            _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i))
         } else {
             _mm512_loadu_ps(p as *const f32)
         }
     }
 
     /// 8 weights from `p` as f32.
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,f16c")]
     #[inline]
     unsafe fn load8<W: Weight>(p: *const W) -> __m256 {
         if TypeId::of::<W>() == TypeId::of::<bf16>() {
             let bits = _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i));
             _mm256_castsi256_ps(_mm256_slli_epi32::<16>(bits))
+        } else if TypeId::of::<W>() == TypeId::of::<f16>() {
+            _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
         } else {
             _mm256_loadu_ps(p as *const f32)
         }
@@ -221,7 +235,7 @@ mod x86 {
     }
 
     /// Four rows at a time share each load of `x`.
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn matvec_avx2<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
         let cols = x.len();
         let split = cols - cols % 8;
@@ -260,8 +274,13 @@ mod arm {
         if TypeId::of::<W>() == TypeId::of::<bf16>() {
             let bits = vshll_n_u16::<16>(vld1_u16(p as *const u16));
             vreinterpretq_f32_u32(bits)
-        } else {
+        } else if TypeId::of::<W>() == TypeId::of::<f32>() {
             vld1q_f32(p as *const f32)
+        } else {
+            // f16: widened one by one (NEON's half-precision conversions need the fp16 feature).
+            let w = std::slice::from_raw_parts(p, 4);
+            let wide = [w[0].to_f32(), w[1].to_f32(), w[2].to_f32(), w[3].to_f32()];
+            vld1q_f32(wide.as_ptr())
         }
     }
 
@@ -320,6 +339,11 @@ mod tests {
             matvec_add(&wb, &x, &mut fast);
             portable(&wb, &x, &mut slow);
             assert_eq!(fast, slow, "{rows}x{cols} bf16");
+            let wh: Vec<f16> = w.iter().map(|&v| f16::from_f32(v)).collect();
+            let (mut fast, mut slow) = (y0.clone(), y0.clone());
+            matvec_add(&wh, &x, &mut fast);
+            portable(&wh, &x, &mut slow);
+            assert_eq!(fast, slow, "{rows}x{cols} f16");
         }
         // Real values: the same within rounding of a different summation order.
         let (w, x, y0) = case(2048, 512, false);
@@ -354,6 +378,15 @@ mod tests {
             let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
             matvec_add_batch(&wb, &xs, &mut views);
             assert_eq!(together, one_by_one, "{rows}x{cols}, {items} items, bf16");
+            let wh: Vec<f16> = w.iter().map(|&v| f16::from_f32(v)).collect();
+            let mut one_by_one: Vec<Vec<f32>> = vec![y0.clone(); items];
+            for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
+                matvec_add(&wh, x, y);
+            }
+            let mut together: Vec<Vec<f32>> = vec![y0.clone(); items];
+            let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
+            matvec_add_batch(&wh, &xs, &mut views);
+            assert_eq!(together, one_by_one, "{rows}x{cols}, {items} items, f16");
         }
     }
 

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::kernels::gemm::{matmul, MatMut, MatRef};
-use half::bf16;
+use half::{bf16, f16};
 
 use crate::kernels::matvec::{self, Weight};
 use crate::kernels::{self, activation};
@@ -40,7 +40,10 @@ impl LstmLayer {
             w_ih: precision.round(flat(get("weight_ih", &[4 * dim, dim])?)?),
             w_hh: match precision {
                 Precision::Bf16 => RecurrentWeights::Bf16(w_hh.iter().map(|&v| bf16::from_f32(v)).collect()),
-                _ => RecurrentWeights::F32(precision.round(w_hh)),
+                // Rounding to f16 is what this precision does to every weight; kept as f16, the
+                // values are the same and take half the bytes to read each step.
+                Precision::F16 => RecurrentWeights::F16(w_hh.iter().map(|&v| f16::from_f32(v)).collect()),
+                Precision::F32 => RecurrentWeights::F32(w_hh),
             },
             bias: flat((get("bias_ih", &[4 * dim])? + get("bias_hh", &[4 * dim])?)?)?,
             hidden: dim,
@@ -106,16 +109,19 @@ impl LstmLayer {
             match &self.w_hh {
                 RecurrentWeights::F32(w) => zigzag_matvec(&w[rows], hidden, &mut ys, backwards),
                 RecurrentWeights::Bf16(w) => zigzag_matvec(&w[rows], hidden, &mut ys, backwards),
+                RecurrentWeights::F16(w) => zigzag_matvec(&w[rows], hidden, &mut ys, backwards),
             }
         }
     }
 }
 
-/// The recurrent matrix, in f32 or (for [`Precision::Bf16`]) in half the bytes.
+/// The recurrent matrix, in f32 or (for [`Precision::Bf16`] and [`Precision::F16`]) in half
+/// the bytes.
 #[derive(Clone, Debug)]
 enum RecurrentWeights {
     F32(Vec<f32>),
     Bf16(Vec<bf16>),
+    F16(Vec<f16>),
 }
 
 /// What the parts of a split recurrence share: every sequence's hidden vector, twice (the
