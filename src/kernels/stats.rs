@@ -3,18 +3,22 @@
 //! two lanes wide).
 
 dispatch! {
-    /// `sum x` in f64, over 32 independent lanes (four vectors of eight: one running sum, or
-    /// one vector, would be a chain of dependent additions), then the leftovers, then the lanes
-    /// in order.
-    pub fn sum_f64(xs: &[f32]) -> f64 {
-        lane_sum(xs, |x| x)
-    }
-}
-
-dispatch! {
-    /// `sum (x - mean)^2` in f64, in the lanes of [`sum_f64`].
-    pub fn sum_sq_dev_f64(xs: &[f32], mean: f64) -> f64 {
-        lane_sum(xs, |x| (x - mean) * (x - mean))
+    /// `(sum x, sum x^2)` in f64, in one pass, each over 32 independent lanes (one running sum
+    /// would be a chain of dependent additions), then the leftovers, then the lanes in order.
+    pub fn sums_f64(xs: &[f32]) -> (f64, f64) {
+        let (mut sum, mut sum_sq) = ([0f64; 32], [0f64; 32]);
+        let mut chunks = xs.chunks_exact(32);
+        for chunk in &mut chunks {
+            for ((s, q), &x) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(chunk) {
+                *s += x as f64;
+                *q += x as f64 * x as f64;
+            }
+        }
+        let rest = chunks.remainder();
+        (
+            rest.iter().map(|&x| x as f64).sum::<f64>() + sum.iter().sum::<f64>(),
+            rest.iter().map(|&x| x as f64 * x as f64).sum::<f64>() + sum_sq.iter().sum::<f64>(),
+        )
     }
 }
 
@@ -29,18 +33,6 @@ dispatch! {
     }
 }
 
-#[inline(always)]
-fn lane_sum(xs: &[f32], f: impl Fn(f64) -> f64) -> f64 {
-    let mut lanes = [0f64; 32];
-    let mut chunks = xs.chunks_exact(32);
-    for chunk in &mut chunks {
-        for (lane, &x) in lanes.iter_mut().zip(chunk) {
-            *lane += f(x as f64);
-        }
-    }
-    chunks.remainder().iter().map(|&x| f(x as f64)).sum::<f64>() + lanes.iter().sum::<f64>()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,10 +42,12 @@ mod tests {
         // Values whose f64 sums are exact, so the lane order cannot matter.
         let xs: Vec<f32> = (0..1003).map(|i| ((i * 37) % 101) as f32 / 4.0 - 12.0).collect();
         let plain: f64 = xs.iter().map(|&x| x as f64).sum();
-        assert_eq!(sum_f64(&xs), plain);
-        let mean = plain / xs.len() as f64;
-        let dev: f64 = xs.iter().map(|&x| (x as f64 - mean) * (x as f64 - mean)).sum();
-        assert!((sum_sq_dev_f64(&xs, mean) - dev).abs() <= 1e-9 * dev);
+        let plain_sq: f64 = xs.iter().map(|&x| x as f64 * x as f64).sum();
+        assert_eq!(sums_f64(&xs), (plain, plain_sq));
+        assert_eq!(
+            sums_f64(&xs[..5]),
+            (xs[..5].iter().map(|&x| x as f64).sum(), xs[..5].iter().map(|&x| x as f64 * x as f64).sum())
+        );
         let mut rows = vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
         scale_shift_rows(&mut rows, &[2.0, -1.0], &[0.5, 0.25]);
         assert_eq!(rows, [2.5, -1.75, 6.5, -3.75, 10.5, -5.75]);

@@ -41,17 +41,22 @@ impl GroupNorm {
         })
     }
 
-    /// Normalises one `[time, channels]` item in place, as torch does: the statistics, then
-    /// `x * scale[c] + shift[c]` with `scale = gamma * rstd` and `shift = beta - mean * scale`
-    /// in f32.
+    /// Normalises one `[time, channels]` item in place, as torch does.
     pub fn apply(&self, data: &mut [f32]) {
-        // Statistics in f64 (sums over a second of 48 kHz activations lose digits in f32),
-        // in lanes that vectorise and chunks spread over the threads.
+        let sums = data.par_chunks(CHUNK).map(stats::sums_f64).collect();
+        self.apply_with_sums(data, sums);
+    }
+
+    /// [`GroupNorm::apply`] with the data's sums and sums of squares already taken, piece by
+    /// piece (added here in order, so the result does not depend on the threads): the
+    /// statistics in f64 (sums over a second of 48 kHz activations lose digits in f32), then
+    /// `x * scale[c] + shift[c]` with `scale = gamma * rstd` and `shift = beta - mean * scale`
+    /// in f32, as torch.
+    fn apply_with_sums(&self, data: &mut [f32], sums: Vec<(f64, f64)>) {
         let n = data.len() as f64;
-        // The chunks' sums are added in order, so the result does not depend on the threads.
-        let in_order = |sums: Vec<f64>| sums.into_iter().sum::<f64>();
-        let mean = in_order(data.par_chunks(CHUNK).map(stats::sum_f64).collect()) / n;
-        let var = in_order(data.par_chunks(CHUNK).map(|c| stats::sum_sq_dev_f64(c, mean)).collect()) / n;
+        let (sum, sum_sq) = sums.into_iter().fold((0.0, 0.0), |(s, q), (a, b)| (s + a, q + b));
+        let mean = sum / n;
+        let var = (sum_sq / n - mean * mean).max(0.0);
         let rstd = (1.0 / (var + 1e-5).sqrt()) as f32;
         let scale: Vec<f32> = self.weight.iter().map(|w| w * rstd).collect();
         let shift: Vec<f32> = self.bias.iter().zip(&scale).map(|(b, s)| b - mean as f32 * s).collect();
@@ -328,11 +333,17 @@ impl Conv1d {
         let frames = self.frames(&padded);
         let mut out = vec![0f32; frames * co];
         let block = block_frames(frames);
-        out.par_chunks_mut(block * co).enumerate().for_each(|(b, dst)| {
-            self.frames_into(&padded, b * block, dst, input_elu, true);
-        });
+        // A norm's sums are taken from each block while it is still in cache.
+        let sums = out
+            .par_chunks_mut(block * co)
+            .enumerate()
+            .map(|(b, dst)| {
+                self.frames_into(&padded, b * block, dst, input_elu, true);
+                self.conv.norm.as_ref().map(|_| stats::sums_f64(dst))
+            })
+            .collect::<Vec<_>>();
         if let Some(norm) = &self.conv.norm {
-            norm.apply(&mut out);
+            norm.apply_with_sums(&mut out, sums.into_iter().flatten().collect());
         }
         (out, frames)
     }
@@ -389,12 +400,13 @@ impl Conv1d {
     }
 }
 
-/// Frames per block of a layer's work: enough blocks to keep every thread busy (and balanced
-/// when one is slowed), each small enough that its rows stay in the L2 cache while the GEMM
-/// works on them (512 measured better than 4096, the same as 256) and long enough to
-/// amortise packing the weights.
+/// Frames per block of a layer's work: eight blocks or more, to keep the threads busy (and
+/// balanced when one is slowed), each small enough that its rows stay in the L2 cache while the
+/// GEMM works on them (512 measured better than 4096, the same as 256) and long enough to
+/// amortise packing the weights. Not a function of the thread count, so that the blocks (and a
+/// norm's sums over them) are the same on any number of threads.
 fn block_frames(frames: usize) -> usize {
-    frames.div_ceil(4 * rayon::current_num_threads()).clamp(64, 512)
+    frames.div_ceil(8).clamp(64, 512)
 }
 
 /// `SConvTranspose1d`: a normalised transposed convolution with the fixed padding trimmed
