@@ -35,7 +35,10 @@ pub mod gemm;
 pub mod matvec;
 pub mod stats;
 
+use std::mem::MaybeUninit;
+
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
+use rayon::prelude::*;
 
 use crate::Result;
 
@@ -66,4 +69,62 @@ impl CustomOp1 for CpuKernel<'_> {
 pub fn apply(x: &Tensor, name: &'static str, kernel: &Kernel<'_>) -> Result<Tensor> {
     let x = x.contiguous()?;
     Ok(x.apply_op1_no_bwd(&CpuKernel { name, kernel })?)
+}
+
+/// What [`par_blocks`] writes into a block before handing it out.
+#[derive(Clone, Copy, Debug)]
+pub enum Start<'a> {
+    /// This row over and over (a layer's bias, say).
+    Rows(&'a [f32]),
+    /// These values (as long as the whole vector).
+    Copy(&'a [f32]),
+}
+
+/// A vector of `len` values made block by block in parallel: each block of `block` values (the
+/// last may be shorter) is first written from `start`, then handed to `work` with its index.
+/// Returns the vector and what `work` returned for each block, in order. The memory is never
+/// zeroed: for the layers' large outputs that would be a pass over all of it for nothing.
+///
+/// # Panics
+/// If `block` or `len` is not a multiple of a [`Start::Rows`] row, or a [`Start::Copy`] source is
+/// not `len` long.
+pub fn par_blocks<R: Send>(
+    len: usize,
+    block: usize,
+    start: Start<'_>,
+    work: impl Fn(usize, &mut [f32]) -> R + Sync,
+) -> (Vec<f32>, Vec<R>) {
+    match start {
+        Start::Rows(row) => {
+            assert!(
+                !row.is_empty() && block.is_multiple_of(row.len()) && len.is_multiple_of(row.len()),
+                "blocks of whole rows"
+            )
+        }
+        Start::Copy(source) => assert_eq!(source.len(), len, "a source for every value"),
+    }
+    let mut out: Vec<f32> = Vec::with_capacity(len);
+    let results = out.spare_capacity_mut()[..len]
+        .par_chunks_mut(block.max(1))
+        .enumerate()
+        .map(|(b, piece)| {
+            match start {
+                Start::Rows(row) => piece.chunks_exact_mut(row.len()).for_each(|dst| write(dst, row)),
+                Start::Copy(source) => write(piece, &source[b * block..b * block + piece.len()]),
+            }
+            // SAFETY: every element of `piece` was written just above (whole rows, checked on
+            // entry, or a source slice of the piece's length), so it is an initialised `[f32]`.
+            let piece = unsafe { &mut *(piece as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            work(b, piece)
+        })
+        .collect();
+    // SAFETY: the pieces cover `0..len` and each was initialised before `work` saw it.
+    unsafe { out.set_len(len) };
+    (out, results)
+}
+
+fn write(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
+    dst.iter_mut().zip(src).for_each(|(d, &s)| {
+        d.write(s);
+    });
 }

@@ -13,7 +13,7 @@ use crate::config::{EncodecConfig, NormType, PadMode};
 use rayon::prelude::*;
 
 use crate::kernels::gemm::{matmul_serial, MatMut, MatRef};
-use crate::kernels::{self, activation, stats};
+use crate::kernels::{self, activation, stats, Start};
 use crate::weights::Weights;
 use crate::Result;
 
@@ -145,9 +145,10 @@ impl NormConv {
         MatRef::row_major(&self.weight[j * ci * co..(j + 1) * ci * co], ci, co)
     }
 
-    /// Fills each `out`-wide row of `rows` with the bias.
-    fn fill_bias(&self, rows: &mut [f32]) {
-        rows.chunks_exact_mut(self.bias.len()).for_each(|row| row.copy_from_slice(&self.bias));
+    /// Adds the bias to each `out`-wide row of `rows`.
+    fn add_bias(&self, rows: &mut [f32]) {
+        rows.chunks_exact_mut(self.bias.len())
+            .for_each(|row| row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b));
     }
 }
 
@@ -331,17 +332,13 @@ impl Conv1d {
         let co = self.spec().out_channels;
         let padded = self.pad(x);
         let frames = self.frames(&padded);
-        let mut out = vec![0f32; frames * co];
         let block = block_frames(frames);
-        // A norm's sums are taken from each block while it is still in cache.
-        let sums = out
-            .par_chunks_mut(block * co)
-            .enumerate()
-            .map(|(b, dst)| {
-                self.frames_into(&padded, b * block, dst, input_elu, true);
+        // Each block starts as the bias; a norm's sums are taken while it is still in cache.
+        let (mut out, sums) =
+            kernels::par_blocks(frames * co, block * co, Start::Rows(self.bias()), |b, dst| {
+                self.frames_into(&padded, b * block, dst, input_elu);
                 self.conv.norm.as_ref().map(|_| stats::sums_f64(dst))
-            })
-            .collect::<Vec<_>>();
+            });
         if let Some(norm) = &self.conv.norm {
             norm.apply_with_sums(&mut out, sums.into_iter().flatten().collect());
         }
@@ -356,8 +353,19 @@ impl Conv1d {
         let padded = self.pad(x);
         let block = block_frames(out.len() / co);
         out.par_chunks_mut(block * co).enumerate().for_each(|(b, dst)| {
-            self.frames_into(&padded, b * block, dst, false, false);
+            self.conv.add_bias(dst);
+            self.frames_into(&padded, b * block, dst, false);
         });
+    }
+
+    /// The bias, one value per output channel.
+    pub(crate) fn bias(&self) -> &[f32] {
+        &self.conv.bias
+    }
+
+    /// `rows += bias`, for each `out`-wide row.
+    pub(crate) fn add_bias(&self, rows: &mut [f32]) {
+        self.conv.add_bias(rows);
     }
 
     /// Whether [`Conv1d::run_onto`] can add this convolution onto another's output.
@@ -366,13 +374,13 @@ impl Conv1d {
         spec.kernel_size == 1 && spec.stride == 1 && self.conv.norm.is_none()
     }
 
-    /// Output frames `first..` (as many as `dst`, `[frames, out]`, holds) before the norm:
-    /// `dst[t, o] (+)= bias[o] + sum_{j, i} x[(first + t) * stride + j * dilation, i] w[j, i, o]`
-    /// on the padded input (`fresh`: `dst` is overwritten rather than added to). The block's
-    /// input rows are padded (and ELU applied) into a scratch buffer that stays in cache.
-    /// Undilated, frame `t`'s window is the contiguous run of `kernel * in` values at row
-    /// `t * stride`, so the block is one GEMM over overlapping rows.
-    pub(crate) fn frames_into(&self, padded: &Padded, first: usize, dst: &mut [f32], elu: bool, fresh: bool) {
+    /// Adds output frames `first..` (as many as `dst`, `[frames, out]`, holds), without bias or
+    /// norm, onto `dst`: `dst[t, o] += sum_{j, i} x[(first + t) * stride + j * dilation, i]
+    /// w[j, i, o]` on the padded input. The block's input rows are padded (and ELU applied) into
+    /// a scratch buffer that stays in cache. Undilated, frame `t`'s window is the contiguous run
+    /// of `kernel * in` values at row `t * stride`, so the block is one GEMM over overlapping
+    /// rows.
+    pub(crate) fn frames_into(&self, padded: &Padded, first: usize, dst: &mut [f32], elu: bool) {
         let ConvSpec { in_channels: ci, out_channels: co, kernel_size: k, stride: s, dilation: d } =
             self.spec();
         let n = dst.len() / co;
@@ -381,12 +389,6 @@ impl Conv1d {
         }
         let mut scratch = Vec::new();
         let x = padded.rows(first * s, (n - 1) * s + (k - 1) * d + 1, elu, &mut scratch);
-        if fresh {
-            self.conv.fill_bias(dst);
-        } else {
-            let bias = &self.conv.bias;
-            dst.chunks_exact_mut(co).for_each(|row| row.iter_mut().zip(bias).for_each(|(v, b)| *v += b));
-        }
         let mut dst = MatMut::row_major(dst, n, co);
         if d == 1 {
             let windows = MatRef::new(x, n, k * ci, s * ci, 1);
@@ -400,13 +402,15 @@ impl Conv1d {
     }
 }
 
-/// Frames per block of a layer's work: eight blocks or more, to keep the threads busy (and
-/// balanced when one is slowed), each small enough that its rows stay in the L2 cache while the
-/// GEMM works on them (512 measured better than 4096, the same as 256) and long enough to
-/// amortise packing the weights. Not a function of the thread count, so that the blocks (and a
-/// norm's sums over them) are the same on any number of threads.
+/// Frames per block of a layer's work, the blocks as even as can be: at most 512 (rows that
+/// stay in the L2 cache while the GEMM works on them; 512 measured better than 4096), at least
+/// 128 where there are enough (each block's GEMM packs the whole weight matrix again, which
+/// for the wide layers costs as much as a few dozen rows of work), and eight blocks where that
+/// allows, to keep the threads busy and balanced. Not a function of the thread count, so that
+/// the blocks (and a norm's sums over them) are the same on any number of threads.
 fn block_frames(frames: usize) -> usize {
-    frames.div_ceil(8).clamp(64, 512)
+    let blocks = frames.div_ceil(512).max((frames / 128).min(8)).max(1);
+    frames.div_ceil(blocks).max(1)
 }
 
 /// `SConvTranspose1d`: a normalised transposed convolution with the fixed padding trimmed
@@ -475,8 +479,8 @@ impl ConvTranspose1d {
         // `[length, in] x [in, s * out]`, onto the output seen as rows of `s * out`, shifted by
         // p rows. Within a phase, blocks of frames write disjoint rows and run in parallel.
         let full_len = (length - 1) * s + k;
-        let mut full = vec![0f32; full_len * co];
-        full.par_chunks_mut(rows_of(co)).for_each(|rows| self.conv.fill_bias(rows));
+        let (mut full, _) =
+            kernels::par_blocks(full_len * co, rows_of(co), Start::Rows(&self.conv.bias), |_, _| ());
         let block = block_frames(length);
         for p in 0..k.div_ceil(s) {
             let taps = s.min(k - p * s);

@@ -6,7 +6,7 @@ use crate::config::EncodecConfig;
 use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d};
 use rayon::prelude::*;
 
-use crate::kernels::{self, activation};
+use crate::kernels::{self, activation, Start};
 use crate::nn::lstm::Lstm;
 use crate::weights::Weights;
 use crate::{profile, Result};
@@ -78,21 +78,24 @@ impl ResnetBlock {
     /// the next, so the intermediate signal never leaves the cache.
     fn run_fused(&self, item: &[f32]) -> Vec<f32> {
         let dim = self.second.spec().out_channels;
-        let hidden_dim = self.first.spec().out_channels;
         let padded = self.first.pad(item);
         let shortcut_input = self.shortcut.as_ref().map(|conv| (conv, conv.pad(item)));
-        let mut out = vec![0f32; item.len()];
         let block = FUSED_BLOCK_FRAMES;
-        out.par_chunks_mut(block * dim).enumerate().for_each(|(b, dst)| {
+        // Each block of the output starts as the shortcut's bias, or the input itself.
+        let start = match &self.shortcut {
+            Some(conv) => Start::Rows(conv.bias()),
+            None => Start::Copy(item),
+        };
+        let (out, _) = kernels::par_blocks(item.len(), block * dim, start, |b, dst| {
             let (first, n) = (b * block, dst.len() / dim);
-            let mut hidden = vec![0f32; n * hidden_dim];
-            self.first.frames_into(&padded, first, &mut hidden, true, true);
+            let mut hidden = self.first.bias().repeat(n);
+            self.first.frames_into(&padded, first, &mut hidden, true);
             activation::elu_in_place(&mut hidden);
-            match &shortcut_input {
-                Some((conv, input)) => conv.frames_into(input, first, dst, false, true),
-                None => dst.copy_from_slice(&item[first * dim..(first + n) * dim]),
+            if let Some((conv, input)) = &shortcut_input {
+                conv.frames_into(input, first, dst, false);
             }
-            self.second.frames_into(&self.second.pad(&hidden), 0, dst, false, false);
+            self.second.add_bias(dst);
+            self.second.frames_into(&self.second.pad(&hidden), 0, dst, false);
         });
         out
     }
