@@ -128,3 +128,27 @@ fn write(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
         d.write(s);
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_start_as_asked_and_come_back_in_order() {
+        let row = [1.0, 2.0, 3.0];
+        let (out, firsts) = par_blocks(3 * 7, 3 * 2, Start::Rows(&row), |b, block| {
+            assert!(block.len() == 6 || b == 3 && block.len() == 3, "block {b}: {}", block.len());
+            block[0] += 10.0 * b as f32;
+            block[0]
+        });
+        assert_eq!(firsts, [1.0, 11.0, 21.0, 31.0]);
+        let expected: Vec<f32> =
+            (0..21).map(|i| row[i % 3] + if i % 6 == 0 { 10.0 * (i / 6) as f32 } else { 0.0 }).collect();
+        assert_eq!(out, expected);
+        let source: Vec<f32> = (0..10).map(|i| i as f32).collect();
+        let (copied, _) = par_blocks(10, 4, Start::Copy(&source), |_, _| ());
+        assert_eq!(copied, source);
+        let (empty, none) = par_blocks(0, 3, Start::Rows(&row), |_, _| ());
+        assert!(empty.is_empty() && none.is_empty());
+    }
+}
