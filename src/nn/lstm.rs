@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::kernels::gemm::{matmul, MatMut, MatRef};
+use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
 use crate::kernels::matvec::{self, Weight};
@@ -42,7 +43,11 @@ impl LstmLayer {
                 Precision::Bf16 => RecurrentWeights::Bf16(w_hh.iter().map(|&v| bf16::from_f32(v)).collect()),
                 // Rounding to f16 is what this precision does to every weight; kept as f16, the
                 // values are the same and take half the bytes to read each step.
-                Precision::F16 => RecurrentWeights::F16(w_hh.iter().map(|&v| f16::from_f32(v)).collect()),
+                Precision::F16 => {
+                    let mut halves = vec![f16::ZERO; w_hh.len()];
+                    halves.convert_from_f32_slice(&w_hh);
+                    RecurrentWeights::F16(halves)
+                }
                 Precision::F32 => RecurrentWeights::F32(w_hh),
             },
             bias: flat((get("bias_ih", &[4 * dim])? + get("bias_hh", &[4 * dim])?)?)?,
