@@ -71,6 +71,15 @@ pub fn apply(x: &Tensor, name: &'static str, kernel: &Kernel<'_>) -> Result<Tens
     Ok(x.apply_op1_no_bwd(&CpuKernel { name, kernel })?)
 }
 
+/// The items' outputs one after the other; a single item's output (the usual batch of one) is
+/// returned as it is rather than copied.
+pub fn concat(outputs: impl IntoIterator<Item = Vec<f32>>) -> Vec<f32> {
+    let mut outputs = outputs.into_iter();
+    let mut out = outputs.next().unwrap_or_default();
+    outputs.for_each(|y| out.extend_from_slice(&y));
+    out
+}
+
 /// What [`par_blocks`] writes into a block before handing it out.
 #[derive(Clone, Copy, Debug)]
 pub enum Start<'a> {

@@ -280,16 +280,9 @@ impl Conv1d {
         let (batch, length, channels) = x.dims3()?;
         let out_channels = self.spec().out_channels;
         kernels::apply(x, "conv1d", &|input, _| {
-            let mut out = Vec::new();
-            let mut frames = 0;
-            for item in input.chunks_exact(channels * length) {
-                let (y, t) = self.run(item, input_elu);
-                frames = t;
-                match batch {
-                    1 => out = y,
-                    _ => out.extend_from_slice(&y),
-                }
-            }
+            let items = input.chunks_exact(channels * length);
+            let out = kernels::concat(items.map(|item| self.run(item, input_elu).0));
+            let frames = out.len() / (batch * out_channels).max(1);
             (out, vec![batch, frames, out_channels])
         })
     }
@@ -345,19 +338,6 @@ impl Conv1d {
         (out, frames)
     }
 
-    /// `out += conv(x)` for a 1x1, stride-1 convolution without norm or padding (a residual
-    /// block's last convolution onto its shortcut), bias included.
-    pub(crate) fn run_onto(&self, x: &[f32], out: &mut [f32]) {
-        debug_assert!(self.adds_onto());
-        let co = self.spec().out_channels;
-        let padded = self.pad(x);
-        let block = block_frames(out.len() / co);
-        out.par_chunks_mut(block * co).enumerate().for_each(|(b, dst)| {
-            self.conv.add_bias(dst);
-            self.frames_into(&padded, b * block, dst, false);
-        });
-    }
-
     /// The bias, one value per output channel.
     pub(crate) fn bias(&self) -> &[f32] {
         &self.conv.bias
@@ -368,7 +348,8 @@ impl Conv1d {
         self.conv.add_bias(rows);
     }
 
-    /// Whether [`Conv1d::run_onto`] can add this convolution onto another's output.
+    /// Whether this convolution can be added onto another's output a block of frames at a time
+    /// (1x1, stride 1, no norm): a residual block's last convolution onto its shortcut.
     pub(crate) fn adds_onto(&self) -> bool {
         let spec = self.spec();
         spec.kernel_size == 1 && spec.stride == 1 && self.conv.norm.is_none()
@@ -447,14 +428,8 @@ impl ConvTranspose1d {
         let (batch, length, channels) = x.dims3()?;
         let ConvSpec { out_channels, stride, .. } = self.spec();
         kernels::apply(x, "conv_transpose1d", &|input, _| {
-            let mut out = Vec::new();
-            for item in input.chunks_exact(channels * length) {
-                let y = self.run(item, length, input_elu);
-                match batch {
-                    1 => out = y,
-                    _ => out.extend_from_slice(&y),
-                }
-            }
+            let items = input.chunks_exact(channels * length);
+            let out = kernels::concat(items.map(|item| self.run(item, length, input_elu)));
             (out, vec![batch, length * stride, out_channels])
         })
     }

@@ -47,19 +47,13 @@ impl ResnetBlock {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (batch, length, dim) = x.dims3()?;
+        let (_, length, dim) = x.dims3()?;
         kernels::apply(x, "resnet_block", &|input, dims| {
-            let mut out = Vec::new();
-            for item in input.chunks_exact(length * dim) {
-                let y = match self.is_fusable() {
-                    true => self.run_fused(item),
-                    false => self.run_layered(item),
-                };
-                match batch {
-                    1 => out = y,
-                    _ => out.extend_from_slice(&y),
-                }
-            }
+            let items = input.chunks_exact(length * dim);
+            let out = kernels::concat(items.map(|item| match self.is_fusable() {
+                true => self.run_fused(item),
+                false => self.run_layered(item),
+            }));
             (out, dims.to_vec())
         })
     }
@@ -100,7 +94,8 @@ impl ResnetBlock {
         out
     }
 
-    /// One item, a layer at a time over the whole signal (for normalised convolutions).
+    /// One item, a layer at a time over the whole signal (for normalised convolutions, whose
+    /// norms need all of it; blocks without norms take [`ResnetBlock::run_fused`]).
     fn run_layered(&self, item: &[f32]) -> Vec<f32> {
         let (mut hidden, _) = self.first.run(item, true);
         hidden.par_chunks_mut(1 << 14).for_each(activation::elu_in_place);
@@ -108,13 +103,8 @@ impl ResnetBlock {
             Some(conv) => conv.run(item, false).0,
             None => item.to_vec(),
         };
-        if self.second.adds_onto() {
-            // The last 1x1 convolution accumulates straight onto the shortcut.
-            self.second.run_onto(&hidden, &mut y);
-        } else {
-            let (block, _) = self.second.run(&hidden, false);
-            y.iter_mut().zip(&block).for_each(|(a, b)| *a += b);
-        }
+        let (block, _) = self.second.run(&hidden, false);
+        y.iter_mut().zip(&block).for_each(|(a, b)| *a += b);
         y
     }
 }
