@@ -43,7 +43,7 @@ pub fn matvec_add<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F; the shapes were checked above.
-            return unsafe { x86::matvec_avx512(w, x, y) };
+            return unsafe { x86::matvec_avx512_items::<W, 1>(w, x, &mut [y]) };
         }
         if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
@@ -170,35 +170,10 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps::<1>(pairs, pairs)))
     }
 
-    /// Four rows at a time share each load of `x`.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn matvec_avx512<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
-        let cols = x.len();
-        let split = cols - cols % 16;
-        let (wp, xp) = (w.as_ptr(), x.as_ptr());
-        let mut r = 0;
-        while r < y.len() {
-            let rows = (y.len() - r).min(4);
-            let mut acc = [_mm512_setzero_ps(); 4];
-            let mut c = 0;
-            while c < split {
-                let xv = _mm512_loadu_ps(xp.add(c));
-                for (k, a) in acc.iter_mut().enumerate().take(rows) {
-                    *a = _mm512_fmadd_ps(load16(wp.add((r + k) * cols + c)), xv, *a);
-                }
-                c += 16;
-            }
-            for (k, a) in acc.iter().enumerate().take(rows) {
-                let tail = super::tail_dot(&w[(r + k) * cols + split..(r + k + 1) * cols], &x[split..]);
-                y[r + k] += _mm512_reduce_add_ps(*a) + tail;
-            }
-            r += rows;
-        }
-    }
-
-    /// [`matvec_avx512`] for `N` items at once: four rows times `N` items of accumulators, each
-    /// weight load shared by the items and each load of `x` by the rows; every (row, item)
-    /// accumulates in the same order as [`matvec_avx512`], so the results are identical.
+    /// `ys[b] += W xs[b]` for `N` items at once: four rows times `N` items of accumulators,
+    /// each weight load shared by the items and each load of `x` by the rows. Every (row, item)
+    /// accumulates in the same order whatever `N`, so `N = 1` (the single-item path) and the
+    /// batches give the same bits.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn matvec_avx512_items<W: Weight, const N: usize>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]]) {
         let cols = xs.len() / N;
@@ -325,25 +300,42 @@ mod tests {
         (w, x, y)
     }
 
+    /// `w` rounded to the half-precision weight types the kernels also take.
+    fn halves(w: &[f32]) -> (Vec<bf16>, Vec<f16>) {
+        (w.iter().map(|&v| bf16::from_f32(v)).collect(), w.iter().map(|&v| f16::from_f32(v)).collect())
+    }
+
+    /// The dispatched product equals the portable one exactly.
+    fn agrees_with_portable<W: Weight>(w: &[W], x: &[f32], y0: &[f32], what: &str) {
+        let (mut fast, mut slow) = (y0.to_vec(), y0.to_vec());
+        matvec_add(w, x, &mut fast);
+        portable(w, x, &mut slow);
+        assert_eq!(fast, slow, "{what}");
+    }
+
+    /// [`matvec_add_batch`] over the items of `xs` equals [`matvec_add`] on each.
+    fn batch_agrees<W: Weight>(w: &[W], xs: &[f32], y0: &[f32], what: &str) {
+        let cols = w.len() / y0.len();
+        let items = xs.len() / cols;
+        let mut one_by_one = vec![y0.to_vec(); items];
+        for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
+            matvec_add(w, x, y);
+        }
+        let mut together = vec![y0.to_vec(); items];
+        let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
+        matvec_add_batch(w, xs, &mut views);
+        assert_eq!(together, one_by_one, "{what}");
+    }
+
     #[test]
     fn the_dispatched_path_agrees_with_the_portable_one() {
         // Odd shapes reach every tail; small integers make every order exact.
         for (rows, cols) in [(1, 1), (3, 7), (5, 16), (9, 33), (2048, 512), (7, 100)] {
             let (w, x, y0) = case(rows, cols, true);
-            let (mut fast, mut slow) = (y0.clone(), y0.clone());
-            matvec_add(&w, &x, &mut fast);
-            portable(&w, &x, &mut slow);
-            assert_eq!(fast, slow, "{rows}x{cols} f32");
-            let wb: Vec<bf16> = w.iter().map(|&v| bf16::from_f32(v)).collect();
-            let (mut fast, mut slow) = (y0.clone(), y0.clone());
-            matvec_add(&wb, &x, &mut fast);
-            portable(&wb, &x, &mut slow);
-            assert_eq!(fast, slow, "{rows}x{cols} bf16");
-            let wh: Vec<f16> = w.iter().map(|&v| f16::from_f32(v)).collect();
-            let (mut fast, mut slow) = (y0.clone(), y0.clone());
-            matvec_add(&wh, &x, &mut fast);
-            portable(&wh, &x, &mut slow);
-            assert_eq!(fast, slow, "{rows}x{cols} f16");
+            let (bf, hf) = halves(&w);
+            agrees_with_portable(&w, &x, &y0, &format!("{rows}x{cols} f32"));
+            agrees_with_portable(&bf, &x, &y0, &format!("{rows}x{cols} bf16"));
+            agrees_with_portable(&hf, &x, &y0, &format!("{rows}x{cols} f16"));
         }
         // Real values: the same within rounding of a different summation order.
         let (w, x, y0) = case(2048, 512, false);
@@ -360,33 +352,11 @@ mod tests {
         // Real values, so any difference in the order of the arithmetic would show.
         for (rows, cols, items) in [(9, 33, 1), (7, 100, 2), (64, 512, 3), (13, 48, 5), (4, 7, 4)] {
             let (w, _, y0) = case(rows, cols, false);
+            let (bf, hf) = halves(&w);
             let xs: Vec<f32> = (0..items * cols).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect();
-            let mut one_by_one: Vec<Vec<f32>> = vec![y0.clone(); items];
-            for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
-                matvec_add(&w, x, y);
-            }
-            let mut together: Vec<Vec<f32>> = vec![y0.clone(); items];
-            let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
-            matvec_add_batch(&w, &xs, &mut views);
-            assert_eq!(together, one_by_one, "{rows}x{cols}, {items} items");
-            let wb: Vec<bf16> = w.iter().map(|&v| bf16::from_f32(v)).collect();
-            let mut one_by_one: Vec<Vec<f32>> = vec![y0.clone(); items];
-            for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
-                matvec_add(&wb, x, y);
-            }
-            let mut together: Vec<Vec<f32>> = vec![y0.clone(); items];
-            let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
-            matvec_add_batch(&wb, &xs, &mut views);
-            assert_eq!(together, one_by_one, "{rows}x{cols}, {items} items, bf16");
-            let wh: Vec<f16> = w.iter().map(|&v| f16::from_f32(v)).collect();
-            let mut one_by_one: Vec<Vec<f32>> = vec![y0.clone(); items];
-            for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
-                matvec_add(&wh, x, y);
-            }
-            let mut together: Vec<Vec<f32>> = vec![y0.clone(); items];
-            let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
-            matvec_add_batch(&wh, &xs, &mut views);
-            assert_eq!(together, one_by_one, "{rows}x{cols}, {items} items, f16");
+            batch_agrees(&w, &xs, &y0, &format!("{rows}x{cols}, {items} items, f32"));
+            batch_agrees(&bf, &xs, &y0, &format!("{rows}x{cols}, {items} items, bf16"));
+            batch_agrees(&hf, &xs, &y0, &format!("{rows}x{cols}, {items} items, f16"));
         }
     }
 
