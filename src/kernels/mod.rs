@@ -1,13 +1,13 @@
-//! CPU kernels the layers are built from: GEMMs on strided views (the `gemm` crate, which picks
-//! AVX-512, AVX2 or NEON micro-kernels at run time), SIMD matrix-vector products, element-wise
+//! CPU kernels the layers are built from: GEMMs on strided views (AVX-512 tiles, or vectorised
+//! rows elsewhere; results independent of how the work is cut), SIMD matrix-vector products, element-wise
 //! activations, and the adapter that runs a kernel as a candle custom op.
 
 /// Compiles `$body` (a function of its arguments) once per instruction set and dispatches at
 /// run time: same source, vectorised as wide as the CPU allows.
 macro_rules! dispatch {
-    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
         $(#[$doc])*
-        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn body($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]

@@ -12,7 +12,7 @@ use candle_core::Tensor;
 use crate::config::{EncodecConfig, NormType, PadMode};
 use rayon::prelude::*;
 
-use crate::kernels::gemm::{matmul_serial, MatMut, MatRef};
+use crate::kernels::gemm::{matmul_serial, MatMut, MatRef, PackedRhs};
 use crate::kernels::{self, activation, stats, Start};
 use crate::weights::Weights;
 use crate::Result;
@@ -108,8 +108,9 @@ impl ConvSpec {
 #[derive(Clone, Debug)]
 struct NormConv {
     /// Convolution: `[kernel * in, out]` (row `j * in + i` is tap `j` of input channel `i`).
-    /// Transposed convolution: `[in, kernel * out]` (column `j * out + o`).
-    weight: Vec<f32>,
+    /// Transposed convolution: one matrix per stride-phase `p` (see [`ConvTranspose1d::run`]),
+    /// `[in, taps * out]` (column `t * out + o` is tap `p * stride + t`).
+    weights: Vec<PackedRhs>,
     bias: Vec<f32>,
     norm: Option<GroupNorm>,
     spec: ConvSpec,
@@ -136,13 +137,19 @@ impl NormConv {
             }
         });
         let bias = conv.get("bias", &[co])?.to_vec1()?;
-        Ok(Self { weight: w.precision().round(weight), bias, norm, spec })
-    }
-
-    /// Tap `j` of a convolution: the `[in, out]` matrix it multiplies a frame by.
-    fn tap(&self, j: usize) -> MatRef<'_> {
-        let ConvSpec { in_channels: ci, out_channels: co, .. } = self.spec;
-        MatRef::row_major(&self.weight[j * ci * co..(j + 1) * ci * co], ci, co)
+        let weight = w.precision().round(weight);
+        let weights = match transposed {
+            false => vec![PackedRhs::row_major(&weight, k * ci, co)],
+            true => {
+                let s = spec.stride;
+                let phase = |p: usize| {
+                    let taps = s.min(k - p * s);
+                    PackedRhs::new(MatRef::new(&weight[p * s * co..], ci, taps * co, k * co, 1))
+                };
+                (0..k.div_ceil(s)).map(phase).collect()
+            }
+        };
+        Ok(Self { weights, bias, norm, spec })
     }
 
     /// Adds the bias to each `out`-wide row of `rows`.
@@ -371,13 +378,14 @@ impl Conv1d {
         let mut scratch = Vec::new();
         let x = padded.rows(first * s, (n - 1) * s + (k - 1) * d + 1, elu, &mut scratch);
         let mut dst = MatMut::row_major(dst, n, co);
+        let weight = &self.conv.weights[0];
         if d == 1 {
             let windows = MatRef::new(x, n, k * ci, s * ci, 1);
-            matmul_serial(dst, windows, MatRef::row_major(&self.conv.weight, k * ci, co), true);
+            matmul_serial(dst, windows, weight.view(), true);
         } else {
             for j in 0..k {
                 let windows = MatRef::new(&x[j * d * ci..], n, ci, s * ci, 1);
-                matmul_serial(dst.reborrow(), windows, self.conv.tap(j), true);
+                matmul_serial(dst.reborrow(), windows, weight.rows(j * ci..(j + 1) * ci), true);
             }
         }
     }
@@ -457,14 +465,13 @@ impl ConvTranspose1d {
         let (mut full, _) =
             kernels::par_blocks(full_len * co, rows_of(co), Start::Rows(&self.conv.bias), |_, _| ());
         let block = block_frames(length);
-        for p in 0..k.div_ceil(s) {
-            let taps = s.min(k - p * s);
-            let weight = MatRef::new(&self.conv.weight[p * s * co..], ci, taps * co, k * co, 1);
+        for (p, weight) in self.conv.weights.iter().enumerate() {
+            let taps = weight.cols() / co;
             let blocks = full[p * s * co..].par_chunks_mut(block * s * co).zip(x.par_chunks(block * ci));
             blocks.for_each(|(dst, frames)| {
                 let n = frames.len() / ci;
                 let dst = MatMut::new(dst, n, taps * co, s * co, 1);
-                matmul_serial(dst, MatRef::row_major(frames, n, ci), weight, true);
+                matmul_serial(dst, MatRef::row_major(frames, n, ci), weight.view(), true);
             });
         }
         // The reference normalises before trimming, so the statistics include the edges.

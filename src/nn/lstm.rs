@@ -7,7 +7,7 @@ use candle_core::Tensor;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use crate::kernels::gemm::{matmul, MatMut, MatRef};
+use crate::kernels::gemm::{matmul, MatMut, MatRef, PackedRhs};
 use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
@@ -22,8 +22,8 @@ const PARALLEL_MIN_WEIGHTS: usize = 1 << 16;
 /// One `torch.nn.LSTM` layer, gates in torch's order (input, forget, cell, output).
 #[derive(Clone, Debug)]
 struct LstmLayer {
-    /// `W_ih`: `[4 * hidden, input]`.
-    w_ih: Vec<f32>,
+    /// `W_ih` transposed, `[input, 4 * hidden]`, packed for the input projection's GEMM.
+    w_ih_t: PackedRhs,
     /// `W_hh`: `[4 * hidden, hidden]`.
     w_hh: RecurrentWeights,
     /// `b_ih + b_hh`: `[4 * hidden]`.
@@ -38,7 +38,7 @@ impl LstmLayer {
         let precision = w.precision();
         let w_hh = flat(get("weight_hh", &[4 * dim, dim])?)?;
         Ok(Self {
-            w_ih: precision.round(flat(get("weight_ih", &[4 * dim, dim])?)?),
+            w_ih_t: PackedRhs::row_major(&precision.round(flat(get("weight_ih", &[4 * dim, dim])?.t()?)?), dim, 4 * dim),
             w_hh: match precision {
                 Precision::Bf16 => RecurrentWeights::Bf16(w_hh.iter().map(|&v| bf16::from_f32(v)).collect()),
                 // Rounding to f16 is what this precision does to every weight; kept as f16, the
@@ -63,8 +63,7 @@ impl LstmLayer {
         let h = self.hidden;
         let rows = batch * time;
         let mut gates: Vec<f32> = (0..rows).flat_map(|_| self.bias.iter().copied()).collect();
-        let w_ih_t = MatRef::row_major(&self.w_ih, 4 * h, self.w_ih.len() / (4 * h)).t();
-        matmul(MatMut::row_major(&mut gates, rows, 4 * h), xs, w_ih_t, true);
+        matmul(MatMut::row_major(&mut gates, rows, 4 * h), xs, self.w_ih_t.view(), true);
         let split = rayon::current_num_threads() > 1 && 4 * h * h >= PARALLEL_MIN_WEIGHTS;
         let recurrence =
             Recurrence { layer: self, gates: &gates, batch, time, state: SharedState::new(batch * h) };

@@ -3,7 +3,7 @@
 use candle_core::Tensor;
 use rayon::prelude::*;
 
-use crate::kernels::gemm::{matmul, MatMut, MatRef};
+use crate::kernels::gemm::{matmul, MatMut, MatRef, PackedRhs};
 use crate::weights::Weights;
 use crate::{Error, Result};
 
@@ -12,6 +12,8 @@ use crate::{Error, Result};
 pub struct Codebook {
     /// `[bins, dim]`.
     embed: Vec<f32>,
+    /// `[dim, bins]`, packed for the distance GEMM.
+    embed_t: PackedRhs,
     /// `|e|^2` per entry, `[bins]`.
     embed_sq: Vec<f32>,
     dim: usize,
@@ -20,8 +22,9 @@ pub struct Codebook {
 impl Codebook {
     fn load(w: &Weights, bins: usize, dim: usize) -> Result<Self> {
         let embed: Vec<f32> = w.get("embed", &[bins, dim])?.flatten_all()?.to_vec1()?;
+        let embed_t = PackedRhs::new(MatRef::row_major(&embed, bins, dim).t());
         let embed_sq = embed.chunks_exact(dim).map(|e| e.iter().map(|v| v * v).sum()).collect();
-        Ok(Self { embed, embed_sq, dim })
+        Ok(Self { embed, embed_t, embed_sq, dim })
     }
 
     /// The nearest entry to each row of `x` (`[frames, dim]`), with the reference's formula
@@ -32,11 +35,10 @@ impl Codebook {
         let frames = x.len() / self.dim;
         let bins = self.embed_sq.len();
         let mut cross = vec![0f32; frames * bins];
-        let embed_t = MatRef::row_major(&self.embed, bins, self.dim).t();
         matmul(
             MatMut::row_major(&mut cross, frames, bins),
             MatRef::row_major(x, frames, self.dim),
-            embed_t,
+            self.embed_t.view(),
             false,
         );
         x.par_chunks_exact(self.dim)
