@@ -30,10 +30,12 @@ pub mod model;
 pub mod nn;
 mod pcm;
 pub mod profile;
+pub mod stream;
 pub mod weights;
 
 pub use codes::{Bandwidth, CodeSegment, Codes};
 pub use config::EncodecConfig;
 pub use error::{Error, Result};
 pub use model::Encodec;
+pub use stream::{CodeChunk, StreamingDecoder, StreamingEncoder};
 pub use weights::Precision;

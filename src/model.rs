@@ -99,7 +99,7 @@ impl Encodec {
     }
 
     /// Runs `f` on this model's threads.
-    fn install<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+    pub(crate) fn install<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
             Some(pool) => pool.install(f),
             None => f(),
@@ -167,21 +167,7 @@ impl Encodec {
 
     fn decode_on_this_thread(&self, codes: &Codes) -> Result<Vec<Vec<f32>>> {
         self.check_codes(codes)?;
-        let embeddings = codes
-            .segments
-            .par_iter()
-            .map(|s| {
-                let embeddings =
-                    profile::time(|| "quantizer.decode".into(), || self.quantizer.decode(&s.codes))?;
-                Ok(embeddings.unsqueeze(0)?)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let decoded = self.decoder.forward_items(&embeddings)?;
-        let decoded = decoded
-            .par_iter()
-            .zip(&codes.segments)
-            .map(|(pcm, segment)| self.segment_output(pcm, segment.scale))
-            .collect::<Result<Vec<_>>>()?;
+        let decoded = self.decode_segments(&codes.segments)?;
         let mut pcm = match self.config.segment_stride() {
             Some(stride) => linear_overlap_add(&decoded, stride),
             None => decoded.into_iter().next().unwrap_or_default(),
@@ -192,7 +178,28 @@ impl Encodec {
         Ok(pcm)
     }
 
-    fn check_pcm(&self, pcm: &[impl AsRef<[f32]>]) -> Result<usize> {
+    /// Each segment decoded on its own, `[channels][frames * hop]` times its scale (before the
+    /// 48 kHz model's overlap-add and the trim to the audio length).
+    pub(crate) fn decode_segments(&self, segments: &[CodeSegment]) -> Result<Vec<Vec<Vec<f32>>>> {
+        let embeddings = segments
+            .par_iter()
+            .map(|s| {
+                let embeddings =
+                    profile::time(|| "quantizer.decode".into(), || self.quantizer.decode(&s.codes))?;
+                Ok(embeddings.unsqueeze(0)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let decoded = self.decoder.forward_items(&embeddings)?;
+        decoded.par_iter().zip(segments).map(|(pcm, segment)| self.segment_output(pcm, segment.scale)).collect()
+    }
+
+    /// The encoder, quantizer and decoder, for streaming.
+    pub(crate) fn parts(&self) -> (&Encoder, &ResidualVectorQuantizer, &Decoder) {
+        (&self.encoder, &self.quantizer, &self.decoder)
+    }
+
+    /// Checks `pcm`'s shape and samples; its length.
+    pub(crate) fn check_pcm_chunk(&self, pcm: &[impl AsRef<[f32]>]) -> Result<usize> {
         if pcm.len() != self.channels() {
             return Err(Error::ChannelCount { expected: self.channels(), actual: pcm.len() });
         }
@@ -201,6 +208,11 @@ impl Encodec {
             return Err(Error::RaggedChannels { first: length, other });
         }
         crate::pcm::check_finite(pcm)?;
+        Ok(length)
+    }
+
+    fn check_pcm(&self, pcm: &[impl AsRef<[f32]>]) -> Result<usize> {
+        let length = self.check_pcm_chunk(pcm)?;
         if length == 0 {
             return Err(Error::EmptyAudio);
         }
@@ -295,7 +307,7 @@ fn rms_scale(channels: &[&[f32]]) -> f32 {
 
 /// The reference's `_linear_overlap_add`: each segment weighted by a triangle peaking at its
 /// middle, summed, and divided by the summed weights.
-fn linear_overlap_add(frames: &[Vec<Vec<f32>>], stride: usize) -> Vec<Vec<f32>> {
+pub(crate) fn linear_overlap_add(frames: &[Vec<Vec<f32>>], stride: usize) -> Vec<Vec<f32>> {
     let channels = frames[0].len();
     let first_len = frames[0][0].len();
     let total = stride * (frames.len() - 1) + frames[frames.len() - 1][0].len();
@@ -321,7 +333,7 @@ fn linear_overlap_add(frames: &[Vec<Vec<f32>>], stride: usize) -> Vec<Vec<f32>> 
 
 /// `0.5 - |t - 0.5|` for `t = linspace(0, 1, n + 2)[1:-1]`, with torch's linspace arithmetic
 /// (f32, counting down from the end past the middle).
-fn triangle(n: usize) -> Vec<f32> {
+pub(crate) fn triangle(n: usize) -> Vec<f32> {
     let steps = n + 2;
     let step = 1.0f32 / (steps - 1) as f32;
     let halfway = steps / 2;

@@ -179,7 +179,9 @@ pub fn extra_padding_for_conv1d(
 /// again from the end.
 #[derive(Clone, Copy, Debug)]
 pub struct Padded<'a> {
+    /// Rows `offset..` of the signal (all of it, or the part a stream still holds).
     x: &'a [f32],
+    offset: usize,
     channels: usize,
     length: usize,
     left: usize,
@@ -190,7 +192,13 @@ pub struct Padded<'a> {
 impl<'a> Padded<'a> {
     /// `x` (`[length, channels]`) with `left` and `right` rows of padding.
     pub fn new(x: &'a [f32], channels: usize, left: usize, right: usize, mode: PadMode) -> Self {
-        Self { x, channels, length: x.len() / channels.max(1), left, right, mode }
+        Self { x, offset: 0, channels, length: x.len() / channels.max(1), left, right, mode }
+    }
+
+    /// A signal of `length` rows of which `x` holds rows `offset..` (a stream's window): only
+    /// padded rows whose sources are in the window may be asked for.
+    pub fn window(x: &'a [f32], offset: usize, length: usize, channels: usize, pad: (usize, usize), mode: PadMode) -> Self {
+        Self { x, offset, channels, length, left: pad.0, right: pad.1, mode }
     }
 
     /// Rows of the padded signal.
@@ -226,8 +234,9 @@ impl<'a> Padded<'a> {
     {
         let c = self.channels;
         let inner = start >= self.left && start + count <= self.left + self.length;
+        let base = self.left + self.offset; // padded row of x's first row
         if inner && !elu {
-            return &self.x[(start - self.left) * c..(start - self.left + count) * c];
+            return &self.x[(start - base) * c..(start - base + count) * c];
         }
         let copy = |src: &[f32], dst: &mut [f32]| match elu {
             true => activation::elu_copy(src, dst),
@@ -238,13 +247,11 @@ impl<'a> Padded<'a> {
         // The unpadded middle in one go, the edges row by row.
         let (a, b) = (start.max(self.left), (start + count).min(self.left + self.length));
         if a < b {
-            copy(
-                &self.x[(a - self.left) * c..(b - self.left) * c],
-                &mut scratch[(a - start) * c..(b - start) * c],
-            );
+            copy(&self.x[(a - base) * c..(b - base) * c], &mut scratch[(a - start) * c..(b - start) * c]);
         }
         for j in (start..a.min(start + count)).chain(b.max(start)..start + count) {
             if let Some(i) = self.source(j) {
+                let i = i - self.offset;
                 copy(&self.x[i * c..(i + 1) * c], &mut scratch[(j - start) * c..(j - start + 1) * c]);
             }
         }
@@ -329,20 +336,45 @@ impl Conv1d {
 
     /// One item `[length, in]` -> (`[frames, out]`, `frames`).
     pub(crate) fn run(&self, x: &[f32], input_elu: bool) -> (Vec<f32>, usize) {
-        let co = self.spec().out_channels;
         let padded = self.pad(x);
         let frames = self.frames(&padded);
-        let block = block_frames(frames);
-        // Each block starts as the bias; a norm's sums are taken while it is still in cache.
-        let (mut out, sums) =
-            kernels::par_blocks(frames * co, block * co, Start::Rows(self.bias()), |b, dst| {
-                self.frames_into(&padded, b * block, dst, input_elu);
-                self.conv.norm.as_ref().map(|_| stats::sums_f64(dst))
-            });
+        let (mut out, sums) = self.frames_range(&padded, 0..frames, input_elu);
         if let Some(norm) = &self.conv.norm {
             norm.apply_with_sums(&mut out, sums.into_iter().flatten().collect());
         }
         (out, frames)
+    }
+
+    /// Output frames `range` of a padded input, bias included but no norm, in parallel blocks;
+    /// for a layer with a norm, also each block's sums, taken while the block is in cache.
+    pub(crate) fn frames_range(
+        &self,
+        padded: &Padded,
+        range: std::ops::Range<usize>,
+        input_elu: bool,
+    ) -> (Vec<f32>, Vec<Option<(f64, f64)>>) {
+        let co = self.spec().out_channels;
+        let block = block_frames(range.len());
+        kernels::par_blocks(range.len() * co, block * co, Start::Rows(self.bias()), |b, dst| {
+            self.frames_into(padded, range.start + b * block, dst, input_elu);
+            self.conv.norm.as_ref().map(|_| stats::sums_f64(dst))
+        })
+    }
+
+    /// `(left, right)` padding for an input of `length` samples.
+    pub(crate) fn padding_for(&self, length: usize) -> (usize, usize) {
+        self.padding(length)
+    }
+
+    /// The padding mode.
+    pub(crate) fn pad_mode(&self) -> PadMode {
+        self.pad_mode
+    }
+
+    /// Whether the padding is all on the left (apart from the extra that completes the last
+    /// frame), so that every output frame depends only on input up to its window's end.
+    pub(crate) fn is_causal(&self) -> bool {
+        self.causal
     }
 
     /// The bias, one value per output channel.
@@ -444,7 +476,7 @@ impl ConvTranspose1d {
 
     /// One item `[length, in]` -> `[length * stride, out]`.
     pub(crate) fn run(&self, x: &[f32], length: usize, input_elu: bool) -> Vec<f32> {
-        let ConvSpec { in_channels: ci, out_channels: co, kernel_size: k, stride: s, .. } = self.spec();
+        let ConvSpec { out_channels: co, kernel_size: k, stride: s, .. } = self.spec();
         let mut activated = Vec::new();
         let x = if input_elu {
             activated.resize(x.len(), 0.0);
@@ -456,41 +488,72 @@ impl ConvTranspose1d {
         } else {
             x
         };
-        // Tap j of input frame t lands on output frame t * stride + j. Taking the taps a
-        // stride at a time (phase p: taps p * s .. p * s + s), the frames' contributions are
-        // rows of `s * out` values, one after the other: one GEMM per phase writes them all,
-        // `[length, in] x [in, s * out]`, onto the output seen as rows of `s * out`, shifted by
-        // p rows. Within a phase, blocks of frames write disjoint rows and run in parallel.
         let full_len = (length - 1) * s + k;
-        let (mut full, _) =
-            kernels::par_blocks(full_len * co, rows_of(co), Start::Rows(&self.conv.bias), |_, _| ());
-        let block = block_frames(length);
-        for (p, weight) in self.conv.weights.iter().enumerate() {
-            let taps = weight.cols() / co;
-            let blocks = full[p * s * co..].par_chunks_mut(block * s * co).zip(x.par_chunks(block * ci));
-            blocks.for_each(|(dst, frames)| {
-                let n = frames.len() / ci;
-                let dst = MatMut::new(dst, n, taps * co, s * co, 1);
-                matmul_serial(dst, MatRef::row_major(frames, n, ci), weight.view(), true);
-            });
-        }
+        let groups = full_len.div_ceil(s);
+        let block = block_frames(groups);
+        let (mut full, _) = kernels::par_blocks(groups * s * co, block * s * co, Start::Rows(&self.conv.bias), |b, dst| {
+            self.groups_into(x, 0, b * block, dst)
+        });
+        full.truncate(full_len * co);
         // The reference normalises before trimming, so the statistics include the edges.
         if let Some(norm) = &self.conv.norm {
             norm.apply(&mut full);
         }
-        let padding_total = k - s;
-        let right = if self.causal {
-            (padding_total as f64 * self.trim_right_ratio).ceil() as usize
-        } else {
-            padding_total / 2
-        };
-        let left = padding_total - right;
+        let (left, right) = self.trim();
         let kept = full_len - left - right;
         if left > 0 {
             full.copy_within(left * co..(left + kept) * co, 0);
         }
         full.truncate(kept * co);
         full
+    }
+
+    /// Output rows trimmed `(left, right)`, as the reference trims its fixed padding.
+    pub(crate) fn trim(&self) -> (usize, usize) {
+        let ConvSpec { kernel_size: k, stride: s, .. } = self.spec();
+        let padding_total = k - s;
+        let right = if self.causal {
+            (padding_total as f64 * self.trim_right_ratio).ceil() as usize
+        } else {
+            padding_total / 2
+        };
+        (padding_total - right, right)
+    }
+
+    /// Whether the layer normalises over the whole signal.
+    pub(crate) fn has_norm(&self) -> bool {
+        self.conv.norm.is_some()
+    }
+
+    /// The bias, one value per output channel.
+    pub(crate) fn bias(&self) -> &[f32] {
+        &self.conv.bias
+    }
+
+    /// Adds groups `first..` of untrimmed output rows (a group is `stride` rows; as many
+    /// groups as `dst` holds) onto `dst`, from the input frames `x` holds (`[frames, in]`, ELU
+    /// already applied), which are frames `x_first..` of the signal.
+    ///
+    /// Tap `j` of input frame `t` lands on output row `t * stride + j`, so group `g` gathers
+    /// tap phase `p` (taps `p * stride..`) of frame `g - p`: one GEMM per phase,
+    /// `[frames, in] x [in, taps * out]`, onto the groups seen as rows of `stride * out`
+    /// values. The phases are added in order, whichever frames `x` holds, so a stream that
+    /// keeps the last frames of the previous chunk gives exactly the whole signal's rows.
+    pub(crate) fn groups_into(&self, x: &[f32], x_first: usize, first: usize, dst: &mut [f32]) {
+        let ConvSpec { in_channels: ci, out_channels: co, stride: s, .. } = self.spec();
+        let x_end = x_first + x.len() / ci;
+        let end = first + dst.len() / (s * co);
+        for (p, weight) in self.conv.weights.iter().enumerate() {
+            let taps = weight.cols() / co;
+            let (a, b) = (first.max(x_first + p), end.min(x_end + p));
+            if a >= b {
+                continue;
+            }
+            let n = b - a;
+            let dst = MatMut::new(&mut dst[(a - first) * s * co..], n, taps * co, s * co, 1);
+            let frames = MatRef::row_major(&x[(a - p - x_first) * ci..], n, ci);
+            matmul_serial(dst, frames, weight.view(), true);
+        }
     }
 }
 

@@ -59,14 +59,20 @@ impl LstmLayer {
     /// `[batch * time, hidden]`, each sequence from a zero state. The sequences step together,
     /// so the recurrent weights are read from memory once per step for all of them; each
     /// sequence's arithmetic is the same as if it ran alone, and the same on one thread or two.
-    fn forward(&self, xs: MatRef<'_>, batch: usize, time: usize) -> Vec<f32> {
+    fn forward(&self, xs: MatRef<'_>, batch: usize, time: usize, state: &mut LayerState) -> Vec<f32> {
         let h = self.hidden;
         let rows = batch * time;
         let mut gates: Vec<f32> = (0..rows).flat_map(|_| self.bias.iter().copied()).collect();
         matmul(MatMut::row_major(&mut gates, rows, 4 * h), xs, self.w_ih_t.view(), true);
         let split = rayon::current_num_threads() > 1 && 4 * h * h >= PARALLEL_MIN_WEIGHTS;
-        let recurrence =
-            Recurrence { layer: self, gates: &gates, batch, time, state: SharedState::new(batch * h) };
+        let recurrence = Recurrence {
+            layer: self,
+            gates: &gates,
+            batch,
+            time,
+            state: SharedState::new(&state.hidden),
+            cell: &state.cell,
+        };
         // The other half of the hidden units on a thread of its own for the whole sequence (not
         // a task per step), so that each core always reads the same half of the recurrent
         // weights, which then stays in its L2 cache. Where no thread can be started, one part.
@@ -90,10 +96,22 @@ impl LstmLayer {
             }
         });
         let mut out = vec![0f32; rows * h];
-        for (units, part) in parts {
+        let mut cell = vec![0f32; batch * h];
+        for (units, (part, part_cell)) in parts {
             for (row, part_row) in out.chunks_exact_mut(h).zip(part.chunks_exact(units.len())) {
                 row[units.clone()].copy_from_slice(part_row);
             }
+            for (row, part_row) in cell.chunks_exact_mut(h).zip(part_cell.chunks_exact(units.len())) {
+                row[units.clone()].copy_from_slice(part_row);
+            }
+        }
+        // The state after the last step: each sequence's last output and cell.
+        if time > 0 {
+            for b in 0..batch {
+                let last = (b * time + time - 1) * h;
+                state.hidden[b * h..(b + 1) * h].copy_from_slice(&out[last..last + h]);
+            }
+            state.cell = cell;
         }
         out
     }
@@ -137,9 +155,24 @@ struct SharedState {
 }
 
 impl SharedState {
-    fn new(len: usize) -> Self {
-        let zeros = || (0..len).map(|_| AtomicU32::new(0f32.to_bits())).collect();
-        Self { hidden: [zeros(), zeros()], done: [AtomicUsize::new(0), AtomicUsize::new(0)] }
+    /// Starting from `hidden`.
+    fn new(hidden: &[f32]) -> Self {
+        let copy = || hidden.iter().map(|v| AtomicU32::new(v.to_bits())).collect();
+        Self { hidden: [copy(), copy()], done: [AtomicUsize::new(0), AtomicUsize::new(0)] }
+    }
+}
+
+/// One layer's state between calls: every sequence's hidden and cell vectors,
+/// `[batch * hidden]` each (zeros at the start of a sequence).
+#[derive(Clone, Debug)]
+struct LayerState {
+    hidden: Vec<f32>,
+    cell: Vec<f32>,
+}
+
+impl LayerState {
+    fn zeros(len: usize) -> Self {
+        Self { hidden: vec![0.0; len], cell: vec![0.0; len] }
     }
 }
 
@@ -151,13 +184,15 @@ struct Recurrence<'a> {
     batch: usize,
     time: usize,
     state: SharedState,
+    /// The cells at the start, `[batch * hidden]`.
+    cell: &'a [f32],
 }
 
 impl Recurrence<'_> {
     /// Steps the hidden units `units` of every sequence through time, as part `part`; with
     /// `paired`, waits after each step until the other part has finished it too. Returns the
-    /// units' outputs, `[batch * time, units.len()]`.
-    fn run(&self, part: usize, units: Range<usize>, paired: bool) -> Vec<f32> {
+    /// units' outputs, `[batch * time, units.len()]`, and their cells after the last step.
+    fn run(&self, part: usize, units: Range<usize>, paired: bool) -> (Vec<f32>, Vec<f32>) {
         // Whatever happens here, never leave the other part waiting.
         struct Finish<'s>(&'s AtomicUsize);
         impl Drop for Finish<'_> {
@@ -169,7 +204,7 @@ impl Recurrence<'_> {
         let (h, u, batch, time) = (self.layer.hidden, units.len(), self.batch, self.time);
         let mut previous = vec![0f32; batch * h];
         let mut gates = vec![0f32; batch * 4 * u];
-        let mut cell = vec![0f32; batch * u];
+        let mut cell: Vec<f32> = self.cell.chunks_exact(h).flat_map(|c| c[units.clone()].iter().copied()).collect();
         let mut hidden = vec![0f32; batch * u];
         let mut out = vec![0f32; batch * time * u];
         for step in 0..time {
@@ -199,7 +234,7 @@ impl Recurrence<'_> {
                 wait_until(&self.state.done[1 - part], step + 1);
             }
         }
-        out
+        (out, cell)
     }
 }
 
@@ -264,20 +299,42 @@ impl Lstm {
 
     /// `[batch, time, dim]` -> `[batch, time, dim]`; the items of the batch step together.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (batch, time, dim) = x.dims3()?;
+        let (batch, time, _) = x.dims3()?;
         kernels::apply(x, "lstm", &|input, dims| {
-            let mut ys = Vec::new();
-            for (k, layer) in self.layers.iter().enumerate() {
-                let xs = MatRef::row_major(if k == 0 { input } else { &ys }, batch * time, dim);
-                ys = layer.forward(xs, batch, time);
-            }
-            // The skip connection (with no layers, the output is the input).
-            let mut out = input.to_vec();
-            out.iter_mut().zip(&ys).for_each(|(o, y)| *o += y);
-            (out, dims.to_vec())
+            let mut state = self.state(batch);
+            (self.run(input, batch, time, &mut state), dims.to_vec())
         })
     }
+
+    /// Width of the input and output.
+    pub fn dim(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.hidden)
+    }
+
+    /// A state for `batch` sequences at their start.
+    pub fn state(&self, batch: usize) -> LstmState {
+        LstmState(self.layers.iter().map(|l| LayerState::zeros(batch * l.hidden)).collect())
+    }
+
+    /// `batch` sequences' next `time` steps (`[batch * time, dim]`) from `state`, which is
+    /// left after the last step: a sequence run a few steps at a time gives what it gives whole.
+    pub fn run(&self, input: &[f32], batch: usize, time: usize, state: &mut LstmState) -> Vec<f32> {
+        let dim = self.layers.first().map_or(0, |l| l.hidden);
+        let mut ys = Vec::new();
+        for (k, (layer, state)) in self.layers.iter().zip(&mut state.0).enumerate() {
+            let xs = MatRef::row_major(if k == 0 { input } else { &ys }, batch * time, dim);
+            ys = layer.forward(xs, batch, time, state);
+        }
+        // The skip connection (with no layers, the output is the input).
+        let mut out = input.to_vec();
+        out.iter_mut().zip(&ys).for_each(|(o, y)| *o += y);
+        out
+    }
 }
+
+/// The LSTM's state between chunks of a stream: each layer's hidden and cell vectors.
+#[derive(Clone, Debug)]
+pub struct LstmState(Vec<LayerState>);
 
 #[cfg(test)]
 mod tests {

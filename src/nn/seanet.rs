@@ -3,11 +3,12 @@
 use candle_core::Tensor;
 
 use crate::config::EncodecConfig;
-use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d};
+use crate::nn::conv::{Conv1d, ConvSpec, ConvTranspose1d, Padded};
 use rayon::prelude::*;
 
 use crate::kernels::{self, activation, Start};
 use crate::nn::lstm::Lstm;
+use crate::nn::streaming::StackStream;
 use crate::weights::Weights;
 use crate::{profile, Result};
 
@@ -71,27 +72,43 @@ impl ResnetBlock {
     /// block (pad and ELU, first convolution, ELU, last convolution onto the shortcut) before
     /// the next, so the intermediate signal never leaves the cache.
     fn run_fused(&self, item: &[f32]) -> Vec<f32> {
+        let frames = item.len() / self.second.spec().out_channels;
+        self.fused_range(&self.first.pad(item), item, 0..frames)
+    }
+
+    /// Output frames `range` of a fused block: `padded` is the first convolution's padded
+    /// input (the whole signal, or the window a stream holds) and `x` the block's input rows
+    /// for `range` (for the shortcut).
+    pub(crate) fn fused_range(&self, padded: &Padded, x: &[f32], range: std::ops::Range<usize>) -> Vec<f32> {
         let dim = self.second.spec().out_channels;
-        let padded = self.first.pad(item);
-        let shortcut_input = self.shortcut.as_ref().map(|conv| (conv, conv.pad(item)));
         let block = FUSED_BLOCK_FRAMES;
         // Each block of the output starts as the shortcut's bias, or the input itself.
         let start = match &self.shortcut {
             Some(conv) => Start::Rows(conv.bias()),
-            None => Start::Copy(item),
+            None => Start::Copy(x),
         };
-        let (out, _) = kernels::par_blocks(item.len(), block * dim, start, |b, dst| {
-            let (first, n) = (b * block, dst.len() / dim);
+        let (out, _) = kernels::par_blocks(range.len() * dim, block * dim, start, |b, dst| {
+            let n = dst.len() / dim;
             let mut hidden = self.first.bias().repeat(n);
-            self.first.frames_into(&padded, first, &mut hidden, true);
+            self.first.frames_into(padded, range.start + b * block, &mut hidden, true);
             activation::elu_in_place(&mut hidden);
-            if let Some((conv, input)) = &shortcut_input {
-                conv.frames_into(input, first, dst, false);
+            if let Some(conv) = &self.shortcut {
+                conv.frames_into(&conv.pad(&x[b * block * dim..(b * block + n) * dim]), 0, dst, false);
             }
             self.second.add_bias(dst);
             self.second.frames_into(&self.second.pad(&hidden), 0, dst, false);
         });
         out
+    }
+
+    /// The first convolution (dilated, padded), the one with a state when streaming.
+    pub(crate) fn first(&self) -> &Conv1d {
+        &self.first
+    }
+
+    /// Whether the block can run a block of frames at a time (see [`ResnetBlock::run_fused`]).
+    pub(crate) fn streams(&self) -> bool {
+        self.is_fusable()
     }
 
     /// One item, a layer at a time over the whole signal (for normalised convolutions, whose
@@ -154,7 +171,7 @@ impl Layer {
     }
 
     /// Whether an ELU just before this layer can be folded into it.
-    fn absorbs_elu(&self) -> bool {
+    pub(crate) fn absorbs_elu(&self) -> bool {
         matches!(self, Self::Conv(_) | Self::ConvTranspose(_))
     }
 }
@@ -272,6 +289,11 @@ impl Encoder {
         run("encoder", &self.layers, 0, x)
     }
 
+    /// The stack on a stream (causal models without norms only).
+    pub fn stream(&self) -> Result<StackStream<'_>> {
+        StackStream::new(&self.layers)
+    }
+
     /// Runs the whole stack on independent items (`[1, samples, channels]` each, such as the
     /// 48 kHz model's segments), as [`Encoder::forward`] on each would.
     pub fn forward_items(&self, items: &[Tensor]) -> Result<Vec<Tensor>> {
@@ -307,6 +329,11 @@ impl Decoder {
     /// Runs the whole stack.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         run("decoder", &self.layers, 0, x)
+    }
+
+    /// The stack on a stream (causal models without norms only).
+    pub fn stream(&self) -> Result<StackStream<'_>> {
+        StackStream::new(&self.layers)
     }
 
     /// Runs the whole stack on independent items (`[1, frames, hidden_size]` each), as
