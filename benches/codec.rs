@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use encodec::kernels::gemm::{matmul, MatMut, MatRef};
+use encodec::kernels::gemm::{matmul, MatMut, MatRef, PackedRhs};
 use encodec::kernels::{activation, matvec};
 use encodec::nn::conv::{Conv1d, ConvSpec};
 use encodec::nn::lstm::Lstm;
@@ -93,14 +93,10 @@ fn kernels(c: &mut Criterion) {
 
     let (lhs, rhs) = (values(64 * 32, 3), values(32 * 4096, 4));
     let mut out = vec![0f32; 64 * 4096];
+    let rhs = PackedRhs::row_major(&rhs, 32, 4096);
     group.bench_function("gemm 64x32 * 32x4096", |b| {
         b.iter(|| {
-            matmul(
-                MatMut::row_major(&mut out, 64, 4096),
-                MatRef::row_major(&lhs, 64, 32),
-                MatRef::row_major(&rhs, 32, 4096),
-                false,
-            )
+            matmul(MatMut::row_major(&mut out, 64, 4096), MatRef::row_major(&lhs, 64, 32), rhs.view(), false)
         })
     });
 

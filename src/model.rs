@@ -190,7 +190,11 @@ impl Encodec {
             })
             .collect::<Result<Vec<_>>>()?;
         let decoded = self.decoder.forward_items(&embeddings)?;
-        decoded.par_iter().zip(segments).map(|(pcm, segment)| self.segment_output(pcm, segment.scale)).collect()
+        decoded
+            .par_iter()
+            .zip(segments)
+            .map(|(pcm, segment)| self.segment_output(pcm, segment.scale))
+            .collect()
     }
 
     /// The encoder, quantizer and decoder, for streaming.

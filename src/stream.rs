@@ -59,7 +59,9 @@ impl<'m> StreamingEncoder<'m> {
     fn new(model: &'m Encodec, bandwidth: Bandwidth) -> Result<Self> {
         let num_codebooks = bandwidth.num_codebooks(model.config())?;
         let mode = match model.config().segment_length() {
-            Some(_) => EncoderMode::Segments { pending: vec![Vec::new(); model.channels()], offset: 0, next: 0 },
+            Some(_) => {
+                EncoderMode::Segments { pending: vec![Vec::new(); model.channels()], offset: 0, next: 0 }
+            }
             None if model.config().normalize => {
                 return Err(Error::Config("a model that normalises the whole signal cannot stream".into()))
             }
@@ -109,13 +111,16 @@ impl<'m> StreamingEncoder<'m> {
         if frames == 0 {
             return Ok(Vec::new());
         }
-        let embeddings = candle_core::Tensor::from_vec(embeddings, (frames, hidden), &candle_core::Device::Cpu)?;
+        let embeddings =
+            candle_core::Tensor::from_vec(embeddings, (frames, hidden), &candle_core::Device::Cpu)?;
         let codes = model.install(|| model.parts().1.encode(&embeddings, self.num_codebooks))?;
         Ok(vec![CodeChunk { segment: 0, scale: None, codes }])
     }
 
     fn segments(&mut self, last: bool) -> Result<Vec<CodeChunk>> {
-        let EncoderMode::Segments { pending, offset, next } = &mut self.mode else { unreachable!("segment mode") };
+        let EncoderMode::Segments { pending, offset, next } = &mut self.mode else {
+            unreachable!("segment mode")
+        };
         let config = self.model.config();
         let (length, stride) = (config.segment_length().unwrap_or(1), config.segment_stride().unwrap_or(1));
         let mut chunks = Vec::new();
@@ -202,7 +207,10 @@ impl<'m> StreamingDecoder<'m> {
                         if let Some(done) = overlap.flush(model)? {
                             pcm = done;
                         }
-                        overlap.current = Some((chunk.segment, CodeSegment { codes: chunk.codes.clone(), scale: chunk.scale }));
+                        overlap.current = Some((
+                            chunk.segment,
+                            CodeSegment { codes: chunk.codes.clone(), scale: chunk.scale },
+                        ));
                     }
                 }
                 let config = model.config();
@@ -221,7 +229,9 @@ impl<'m> StreamingDecoder<'m> {
     pub fn finish(mut self) -> Result<Vec<Vec<f32>>> {
         let model = self.model;
         let pcm = match &mut self.mode {
-            DecoderMode::Frames(stack) => deinterleave(&model.install(|| stack.step(&[], true)), model.channels()),
+            DecoderMode::Frames(stack) => {
+                deinterleave(&model.install(|| stack.step(&[], true)), model.channels())
+            }
             DecoderMode::Segments(overlap) => {
                 let mut pcm = overlap.flush(model)?.unwrap_or_else(|| vec![Vec::new(); model.channels()]);
                 let rest = overlap.drain(usize::MAX, model.channels());
@@ -251,7 +261,9 @@ impl<'m> StreamingDecoder<'m> {
         if chunk.codes.len() != k || chunk.codes.iter().any(|c| c.len() != chunk.num_frames()) {
             return invalid(format!("a chunk is not a rectangle of {k} codebooks"));
         }
-        if chunk.scale.is_some() != self.model.config().normalize || chunk.scale.is_some_and(|s| !s.is_finite()) {
+        if chunk.scale.is_some() != self.model.config().normalize
+            || chunk.scale.is_some_and(|s| !s.is_finite())
+        {
             return invalid("a finite scale is required exactly for normalising models".into());
         }
         match &self.mode {

@@ -71,6 +71,42 @@ fn encode_info_decode_round_trip() {
 }
 
 #[test]
+fn streamed_files_equal_the_batch_library_output() {
+    // The command line streams every file (encode and decode, to a file and to stdout); the
+    // bytes are those of the batch library calls on the whole signal.
+    let dir = tempfile::tempdir().unwrap();
+    for (model_dir, input) in [
+        ("weights/test-24khz", "tests/fixtures/samples/speech-24khz.wav"),
+        ("weights/test-48khz", "tests/fixtures/samples/speech-44k-stereo.wav"),
+    ] {
+        let (model_dir, input) = (root().join(model_dir), root().join(input));
+        let model = Encodec::from_dir(&model_dir).unwrap();
+        let pcm =
+            audio::convert(&audio::read(&input).unwrap(), model.sample_rate(), model.channels()).unwrap();
+        let codes = model.encode(&pcm, Bandwidth::Kbps6).unwrap();
+        let mut expected = Vec::new();
+        ecdc::write(&mut expected, &codes, model.config()).unwrap();
+        let e = dir.path().join("x.ecdc");
+        ok(&encodec(&["-q", "encode", s(&input), s(&e), "--model", s(&model_dir)], &[]));
+        assert_eq!(std::fs::read(&e).unwrap(), expected, "{}: .ecdc", model_dir.display());
+        let decoded = model.decode(&codes).unwrap();
+        for (flag, format) in [(None, audio::WavFormat::Pcm16), (Some("--float"), audio::WavFormat::Float32)]
+        {
+            let expected = audio::wav_bytes(&decoded, model.sample_rate(), format).unwrap();
+            let w = dir.path().join("x.wav");
+            let mut args = vec!["-q", "decode", s(&e), s(&w), "--model", s(&model_dir)];
+            args.extend(flag);
+            ok(&encodec(&args, &[]));
+            assert_eq!(std::fs::read(&w).unwrap(), expected, "{}: {format:?} WAV file", model_dir.display());
+            args[3] = "-";
+            let out = encodec(&args, &[]);
+            ok(&out);
+            assert_eq!(out.stdout, expected, "{}: {format:?} WAV on stdout", model_dir.display());
+        }
+    }
+}
+
+#[test]
 fn compressed_stereo_input_is_converted_for_each_model() {
     let dir = tempfile::tempdir().unwrap();
     let mp3 = root().join("tests/fixtures/samples/speech-44k-stereo.mp3");

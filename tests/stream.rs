@@ -16,6 +16,9 @@ fn small(dir: &str) -> Encodec {
     Encodec::from_dir(common::root().join("weights").join(dir)).unwrap()
 }
 
+/// A named way of cutting a signal: the size of each next chunk.
+type Schedule = (&'static str, Box<dyn FnMut() -> usize>);
+
 /// Chunk sizes from a seeded generator: mostly small and odd, sometimes large, sometimes 0.
 fn sizes(seed: u64, max: usize) -> impl FnMut() -> usize {
     let mut state = seed;
@@ -32,7 +35,11 @@ fn sizes(seed: u64, max: usize) -> impl FnMut() -> usize {
 }
 
 /// Streams `pcm` through an encoder in chunks of `next()` samples.
-fn encode_stream(model: &Encodec, pcm: &[Vec<f32>], mut next: impl FnMut() -> usize) -> (Vec<CodeChunk>, usize) {
+fn encode_stream(
+    model: &Encodec,
+    pcm: &[Vec<f32>],
+    mut next: impl FnMut() -> usize,
+) -> (Vec<CodeChunk>, usize) {
     let mut encoder = model.stream_encoder(Bandwidth::Kbps6).unwrap();
     let (mut chunks, mut at) = (Vec::new(), 0);
     while at < pcm[0].len() {
@@ -51,7 +58,10 @@ fn gather(chunks: &[CodeChunk], audio_len: usize) -> Codes {
     let mut segments: Vec<encodec::CodeSegment> = Vec::new();
     for chunk in chunks {
         if segments.len() == chunk.segment {
-            segments.push(encodec::CodeSegment { codes: vec![Vec::new(); chunk.codes.len()], scale: chunk.scale });
+            segments.push(encodec::CodeSegment {
+                codes: vec![Vec::new(); chunk.codes.len()],
+                scale: chunk.scale,
+            });
         }
         let segment = &mut segments[chunk.segment];
         assert_eq!(segment.scale, chunk.scale);
@@ -78,7 +88,7 @@ fn decode_stream(model: &Encodec, codes: &Codes, mut next: impl FnMut() -> usize
     pcm
 }
 
-fn check(model: &Encodec, name: &str, pcm: &[Vec<f32>], schedules: &mut [(&str, Box<dyn FnMut() -> usize>)]) {
+fn check(model: &Encodec, name: &str, pcm: &[Vec<f32>], schedules: &mut [Schedule]) {
     let batch = model.encode(pcm, Bandwidth::Kbps6).unwrap();
     let decoded = model.decode(&batch).unwrap();
     for (label, next) in schedules.iter_mut() {
@@ -100,7 +110,7 @@ fn check(model: &Encodec, name: &str, pcm: &[Vec<f32>], schedules: &mut [(&str, 
 fn the_24khz_stream_equals_batch_for_any_chunks() {
     let model = full("full-24khz");
     let pcm = bench::synthetic_speech(1.3, 24_000, 1);
-    let mut schedules: Vec<(&str, Box<dyn FnMut() -> usize>)> = vec![
+    let mut schedules: Vec<Schedule> = vec![
         ("random sizes", Box::new(sizes(1, 5000))),
         ("one frame", Box::new(|| 320)),
         ("everything", Box::new(|| usize::MAX)),
@@ -110,7 +120,7 @@ fn the_24khz_stream_equals_batch_for_any_chunks() {
     let model = small("test-24khz");
     for len in [1, 2, 5, 7, 8, 319, 320, 321, 2_000] {
         let pcm = vec![bench::synthetic_speech(1.0, 24_000, 1)[0][..len].to_vec()];
-        let mut schedules: Vec<(&str, Box<dyn FnMut() -> usize>)> =
+        let mut schedules: Vec<Schedule> =
             vec![("one sample", Box::new(|| 1)), ("random sizes", Box::new(sizes(len as u64, 700)))];
         check(&model, &format!("test-24khz, {len} samples"), &pcm, &mut schedules);
     }
@@ -120,13 +130,16 @@ fn the_24khz_stream_equals_batch_for_any_chunks() {
 fn the_48khz_stream_equals_batch_segment_by_segment() {
     let model = full("full-48khz");
     let pcm = bench::synthetic_speech(2.5, 48_000, 2);
-    let mut schedules: Vec<(&str, Box<dyn FnMut() -> usize>)> =
+    let mut schedules: Vec<Schedule> =
         vec![("random sizes", Box::new(sizes(2, 30_000))), ("one frame", Box::new(|| 320))];
     check(&model, "full-48khz", &pcm, &mut schedules);
     let model = small("test-48khz");
     for len in [100, 47_520, 48_000, 48_001, 95_040 + 3] {
-        let pcm = bench::synthetic_speech(2.0, 48_000, 2).into_iter().map(|c| c[..len].to_vec()).collect::<Vec<_>>();
-        let mut schedules: Vec<(&str, Box<dyn FnMut() -> usize>)> = vec![("random sizes", Box::new(sizes(len as u64, 20_000)))];
+        let pcm = bench::synthetic_speech(2.0, 48_000, 2)
+            .into_iter()
+            .map(|c| c[..len].to_vec())
+            .collect::<Vec<_>>();
+        let mut schedules: Vec<Schedule> = vec![("random sizes", Box::new(sizes(len as u64, 20_000)))];
         check(&model, &format!("test-48khz, {len} samples"), &pcm, &mut schedules);
     }
 }

@@ -6,8 +6,8 @@ mod read;
 mod write;
 
 pub use convert::convert;
-pub use read::{read, read_bytes, SAMPLE_RATES};
-pub use write::{wav_bytes, write_wav, WavFormat};
+pub use read::{read, read_bytes, WavChunks, SAMPLE_RATES};
+pub use write::{wav_bytes, write_wav, WavFormat, WavStream};
 
 /// Decoded audio: `[channels][samples]` f32 at `sample_rate`.
 #[derive(Clone, Debug, PartialEq)]

@@ -120,3 +120,55 @@ fn read_with_symphonia(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
     let (rate, channels) = spec.ok_or_else(|| bad("no audio could be decoded".into()))?;
     Ok(deinterleave(&interleaved, channels, rate))
 }
+
+/// A WAV file read a chunk of frames at a time (hound over a buffered file), so that a long
+/// input never sits in memory whole.
+pub struct WavChunks {
+    reader: hound::WavReader<std::io::BufReader<std::fs::File>>,
+    path: std::path::PathBuf,
+}
+
+impl WavChunks {
+    /// Opens `path` if it is a WAV file hound reads (integer or 32-bit float samples at an
+    /// accepted rate); `None` for anything else (read it with [`read`]).
+    pub fn open(path: impl AsRef<Path>) -> Result<Option<Self>> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let Ok(reader) = hound::WavReader::new(std::io::BufReader::new(file)) else { return Ok(None) };
+        let spec = reader.spec();
+        let readable = matches!(
+            (spec.sample_format, spec.bits_per_sample),
+            (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 1..=32)
+        );
+        let ok = readable && spec.channels > 0 && SAMPLE_RATES.contains(&spec.sample_rate);
+        Ok(ok.then(|| Self { reader, path: path.to_owned() }))
+    }
+
+    /// Samples per second.
+    pub fn sample_rate(&self) -> u32 {
+        self.reader.spec().sample_rate
+    }
+
+    /// The next `frames` frames (fewer at the end) as [`Audio`], or `None` at the end.
+    pub fn next_chunk(&mut self, frames: usize) -> Result<Option<Audio>> {
+        let spec = self.reader.spec();
+        let count = frames * spec.channels as usize;
+        let bad = |e: hound::Error| Error::Audio { path: self.path.clone(), reason: format!("WAV: {e}") };
+        let interleaved: Vec<f32> = match spec.sample_format {
+            hound::SampleFormat::Float => {
+                self.reader.samples::<f32>().take(count).collect::<Result<_, _>>().map_err(bad)?
+            }
+            hound::SampleFormat::Int => {
+                let full_scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
+                let samples = self.reader.samples::<i32>().take(count);
+                samples.map(|s| s.map(|s| s as f32 / full_scale)).collect::<Result<_, _>>().map_err(bad)?
+            }
+        };
+        if interleaved.is_empty() {
+            return Ok(None);
+        }
+        let audio = deinterleave(&interleaved, spec.channels as usize, spec.sample_rate);
+        crate::pcm::check_finite(&audio.channels)?;
+        Ok(Some(audio))
+    }
+}

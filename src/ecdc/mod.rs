@@ -12,7 +12,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 
 use serde::Deserialize;
 
-use crate::{CodeSegment, Codes, EncodecConfig, Error, Result};
+use crate::{CodeChunk, CodeSegment, Codes, EncodecConfig, Error, Result};
 use bitpack::{BitPacker, BitUnpacker};
 
 const MAGIC: &[u8; 4] = b"ECDC";
@@ -222,69 +222,213 @@ pub fn write(writer: impl Write, codes: &Codes, config: &EncodecConfig) -> Resul
     Ok(write_payload(BufWriter::new(writer), &header, codes, config.bits_per_codebook())?)
 }
 
-fn write_payload(mut writer: impl Write, header: &Header, codes: &Codes, bits: u32) -> EcdcResult<()> {
-    header.write(&mut writer)?;
-    for segment in &codes.segments {
-        if let Some(scale) = segment.scale {
-            writer.write_all(&scale.to_be_bytes())?;
+fn write_payload(writer: impl Write, header: &Header, codes: &Codes, bits: u32) -> EcdcResult<()> {
+    let mut payload = PayloadWriter::new(writer, header, bits)?;
+    for (index, segment) in codes.segments.iter().enumerate() {
+        payload.push(&CodeChunk { segment: index, scale: segment.scale, codes: segment.codes.clone() })?;
+    }
+    payload.finish()?;
+    Ok(())
+}
+
+/// Writes a payload a chunk of codes at a time (frames interleaved by codebook, each segment
+/// after its scale and padded to a whole byte).
+pub struct PayloadWriter<W: Write> {
+    packer: Option<BitPacker<W>>,
+    bits: u32,
+    segment: Option<usize>,
+}
+
+impl<W: Write> PayloadWriter<W> {
+    /// Writes `header` to `writer`, then takes the payload's codes with [`PayloadWriter::push`].
+    fn new(mut writer: W, header: &Header, bits: u32) -> EcdcResult<Self> {
+        header.write(&mut writer)?;
+        Ok(Self { packer: Some(BitPacker::new(writer, bits)), bits, segment: None })
+    }
+
+    /// A writer of bare payload bytes (no header), for a payload written before its length is
+    /// known (see [`Header::write_with_payload`]).
+    pub fn bare(writer: W, config: &EncodecConfig) -> Self {
+        Self {
+            packer: Some(BitPacker::new(writer, config.bits_per_codebook())),
+            bits: config.bits_per_codebook(),
+            segment: None,
         }
-        let mut packer = BitPacker::new(&mut writer, bits);
-        for t in 0..segment.num_frames() {
-            for codebook in &segment.codes {
+    }
+
+    /// Appends the chunk's frames (a new segment starts with its scale).
+    pub fn push(&mut self, chunk: &CodeChunk) -> EcdcResult<()> {
+        let mut packer = self.packer.take().expect("a writer until finished");
+        if self.segment != Some(chunk.segment) {
+            // Before the first segment there are no bits to pad: finishing writes nothing.
+            let mut writer = packer.finish()?;
+            if let Some(scale) = chunk.scale {
+                writer.write_all(&scale.to_be_bytes())?;
+            }
+            packer = BitPacker::new(writer, self.bits);
+            self.segment = Some(chunk.segment);
+        }
+        for t in 0..chunk.num_frames() {
+            for codebook in &chunk.codes {
                 packer.push(codebook[t])?;
             }
         }
-        packer.finish()?;
+        self.packer = Some(packer);
+        Ok(())
     }
-    writer.flush()?;
-    Ok(())
+
+    /// Pads the last segment and flushes; returns the writer.
+    pub fn finish(mut self) -> EcdcResult<W> {
+        let mut writer = self.packer.take().expect("a writer until finished").finish()?;
+        writer.flush()?;
+        Ok(writer)
+    }
+}
+
+impl Header {
+    /// The header for codes of `num_codebooks` codebooks of `audio_len` samples, for the model
+    /// `config` describes.
+    pub fn for_model(config: &EncodecConfig, audio_len: usize, num_codebooks: usize) -> Result<Self> {
+        Ok(Self { model: model_name(config)?.to_string(), audio_len, num_codebooks, use_lm: false })
+    }
+
+    /// Writes this header and then the payload bytes `payload` holds (written earlier by a
+    /// [`PayloadWriter::bare`], when the audio length was not yet known).
+    pub fn write_with_payload(&self, mut writer: impl Write, mut payload: impl Read) -> Result<()> {
+        self.write(&mut writer)?;
+        io::copy(&mut payload, &mut writer).map_err(EcdcError::Io)?;
+        writer.flush().map_err(EcdcError::Io)?;
+        Ok(())
+    }
 }
 
 /// Reads the payload that follows `header` (from [`Header::read`]) for the model `config`
 /// describes. Memory grows only with the bytes actually read, whatever the header claims.
 pub fn read_payload(reader: impl Read, header: &Header, config: &EncodecConfig) -> Result<Codes> {
-    Ok(read_payload_inner(reader, header, config)?)
+    let mut payload = PayloadReader::new(reader, header, config)?;
+    let mut segments: Vec<CodeSegment> = Vec::new();
+    while let Some(chunk) = payload.next_chunk(usize::MAX)? {
+        if segments.len() == chunk.segment {
+            segments.push(CodeSegment { codes: vec![Vec::new(); chunk.codes.len()], scale: chunk.scale });
+        }
+        let segment = &mut segments[chunk.segment];
+        segment.codes.iter_mut().zip(chunk.codes).for_each(|(a, b)| a.extend(b));
+    }
+    payload.finish()?;
+    Ok(Codes { audio_len: header.audio_len, segments })
 }
 
-fn read_payload_inner(reader: impl Read, header: &Header, config: &EncodecConfig) -> EcdcResult<Codes> {
-    if model_name(config)? != header.model {
-        return Err(EcdcError::ModelMismatch(format!("the file is for {}, not this model", header.model)));
+/// Reads a payload from any `Read` a chunk of frames at a time, never holding more than the
+/// chunk: the codes as a [`crate::StreamingDecoder`] takes them.
+pub struct PayloadReader<R: Read> {
+    reader: Option<BitUnpacker<BufReader<R>>>,
+    bits: u32,
+    normalize: bool,
+    num_codebooks: usize,
+    /// Samples of audio, the segments' length and stride (the whole audio for a model that
+    /// does not segment), the hop; the segment being read.
+    audio_len: usize,
+    segment_len: usize,
+    stride: usize,
+    hop: usize,
+    segment: usize,
+    read_in_segment: usize,
+    scale: Option<f32>,
+}
+
+impl<R: Read> PayloadReader<R> {
+    /// A reader of the payload following `header`, for the model `config` describes.
+    pub fn new(reader: R, header: &Header, config: &EncodecConfig) -> Result<Self> {
+        if model_name(config)? != header.model {
+            return Err(EcdcError::ModelMismatch(format!(
+                "the file is for {}, not this model",
+                header.model
+            ))
+            .into());
+        }
+        let k = header.num_codebooks;
+        if k == 0 || k > config.num_quantizers() {
+            let max = config.num_quantizers();
+            return Err(EcdcError::ModelMismatch(format!(
+                "the file has {k} codebooks; the model has 1 to {max}"
+            ))
+            .into());
+        }
+        let bits = config.bits_per_codebook();
+        Ok(Self {
+            reader: Some(BitUnpacker::new(BufReader::new(reader), bits)),
+            bits,
+            normalize: config.normalize,
+            num_codebooks: k,
+            audio_len: header.audio_len,
+            segment_len: config.segment_length().unwrap_or(header.audio_len.max(1)),
+            stride: config.segment_stride().unwrap_or(header.audio_len.max(1)),
+            hop: config.hop_length(),
+            segment: 0,
+            read_in_segment: 0,
+            scale: None,
+        })
     }
-    let k = header.num_codebooks;
-    if k == 0 || k > config.num_quantizers() {
-        let max = config.num_quantizers();
-        return Err(EcdcError::ModelMismatch(format!(
-            "the file has {k} codebooks; the model has 1 to {max}"
-        )));
+
+    /// The next chunk of at most `max_frames` frames (never across segments), or `None` after
+    /// the last.
+    pub fn next_chunk(&mut self, max_frames: usize) -> Result<Option<CodeChunk>> {
+        Ok(self.next_inner(max_frames)?)
     }
-    let mut reader = BufReader::new(reader);
-    let mut segments = Vec::new();
-    for (index, frames) in segment_frames(config, header.audio_len).enumerate() {
-        let scale = if config.normalize {
-            let mut bytes = [0u8; 4];
-            read_exact_or(&mut reader, &mut bytes, EcdcError::Truncated { segment: index })?;
-            let value = f32::from_be_bytes(bytes);
-            if !(value.is_finite() && value > 0.0) {
-                return Err(EcdcError::BadScale { segment: index, value });
-            }
-            Some(value)
-        } else {
-            None
-        };
+
+    fn next_inner(&mut self, max_frames: usize) -> EcdcResult<Option<CodeChunk>> {
+        // Frames of segment i: ceil(its samples / hop), as `segment_frames` (computed here as
+        // the segments come, so an absurd audio length costs nothing until bytes back it).
+        let start = self.segment.saturating_mul(self.stride);
+        if start >= self.audio_len {
+            return Ok(None);
+        }
+        let total = (self.audio_len - start).min(self.segment_len).div_ceil(self.hop);
+        let index = self.segment;
+        let mut unpacker = self.reader.take().expect("a reader until the end");
+        if self.read_in_segment == 0 {
+            let mut reader = unpacker.into_inner();
+            self.scale = if self.normalize {
+                let mut bytes = [0u8; 4];
+                read_exact_or(&mut reader, &mut bytes, EcdcError::Truncated { segment: index })?;
+                let value = f32::from_be_bytes(bytes);
+                if !(value.is_finite() && value > 0.0) {
+                    return Err(EcdcError::BadScale { segment: index, value });
+                }
+                Some(value)
+            } else {
+                None
+            };
+            unpacker = BitUnpacker::new(reader, self.bits);
+        }
+        let n = (total - self.read_in_segment).min(max_frames.max(1));
         // Capacity from what is plausible, not from what the header claims.
-        let mut codes = vec![Vec::with_capacity(frames.min(1 << 16)); k];
-        let mut unpacker = BitUnpacker::new(&mut reader, config.bits_per_codebook());
-        for _ in 0..frames {
+        let mut codes = vec![Vec::with_capacity(n.min(1 << 16)); self.num_codebooks];
+        for _ in 0..n {
             for codebook in codes.iter_mut() {
                 codebook.push(unpacker.pull()?.ok_or(EcdcError::Truncated { segment: index })?);
             }
         }
-        segments.push(CodeSegment { codes, scale });
+        self.read_in_segment += n;
+        if self.read_in_segment == total {
+            // The segment's last byte is padding: the next one starts on a fresh byte.
+            unpacker = BitUnpacker::new(unpacker.into_inner(), self.bits);
+            self.segment += 1;
+            self.read_in_segment = 0;
+        }
+        self.reader = Some(unpacker);
+        Ok(Some(CodeChunk { segment: index, scale: self.scale, codes }))
     }
-    if reader.read(&mut [0u8])? != 0 {
-        return Err(EcdcError::TrailingBytes);
+
+    /// Checks that nothing follows the last segment.
+    pub fn finish(mut self) -> Result<()> {
+        while self.next_inner(usize::MAX)?.is_some() {}
+        let mut reader = self.reader.take().expect("a reader until the end").into_inner();
+        if reader.read(&mut [0u8]).map_err(EcdcError::Io)? != 0 {
+            return Err(EcdcError::TrailingBytes.into());
+        }
+        Ok(())
     }
-    Ok(Codes { audio_len: header.audio_len, segments })
 }
 
 /// Reads a whole `.ecdc` file for the model `config` describes.

@@ -148,7 +148,6 @@ pub struct PackedRef<'a> {
     cols: usize,
 }
 
-
 /// Below this many multiply-adds a GEMM runs on the calling thread: splitting it costs more
 /// than it saves.
 const PARALLEL_MIN_WORK: usize = 1 << 18;
@@ -280,9 +279,35 @@ mod avx512 {
                     let b = rhs.data.as_ptr().add((j / PANEL) * rhs.panel_stride + p0 * PANEL);
                     let c = c.add(i0 * crs + j);
                     if width > 16 {
-                        tiles::<2>(&lhs, i0, p0, rows, depth, &mut packed, j == 0, n.div_ceil(PANEL), b, c, crs, masks);
+                        tiles::<2>(
+                            &lhs,
+                            i0,
+                            p0,
+                            rows,
+                            depth,
+                            &mut packed,
+                            j == 0,
+                            n.div_ceil(PANEL),
+                            b,
+                            c,
+                            crs,
+                            masks,
+                        );
                     } else {
-                        tiles::<1>(&lhs, i0, p0, rows, depth, &mut packed, j == 0, n.div_ceil(PANEL), b, c, crs, masks);
+                        tiles::<1>(
+                            &lhs,
+                            i0,
+                            p0,
+                            rows,
+                            depth,
+                            &mut packed,
+                            j == 0,
+                            n.div_ceil(PANEL),
+                            b,
+                            c,
+                            crs,
+                            masks,
+                        );
                     }
                 }
             }
@@ -301,8 +326,18 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tiles<const V: usize>(
-        lhs: &MatRef<'_>, i0: usize, p0: usize, rows: usize, depth: usize, packed: &mut [f32], first: bool,
-        panels: usize, b: *const f32, c: *mut f32, crs: usize, masks: [__mmask16; 2],
+        lhs: &MatRef<'_>,
+        i0: usize,
+        p0: usize,
+        rows: usize,
+        depth: usize,
+        packed: &mut [f32],
+        first: bool,
+        panels: usize,
+        b: *const f32,
+        c: *mut f32,
+        crs: usize,
+        masks: [__mmask16; 2],
     ) {
         let direct = lhs.col_stride == 1;
         // The same tile heights for every panel of the product, so the packing fits them all:
@@ -339,8 +374,14 @@ mod avx512 {
     /// chunk in order, stored back. Row `r`'s value at depth `p` is `a[p * a_step + r * a_row]`.
     #[target_feature(enable = "avx512f")]
     #[inline]
+    #[allow(clippy::needless_range_loop)] // indices over registers, unrolled by the compiler
     unsafe fn tile_kernel<const R: usize, const V: usize>(
-        a: *const f32, (a_row, a_step): (usize, usize), b: *const f32, c: *mut f32, crs: usize, depth: usize,
+        a: *const f32,
+        (a_row, a_step): (usize, usize),
+        b: *const f32,
+        c: *mut f32,
+        crs: usize,
+        depth: usize,
         masks: [__mmask16; 2],
     ) {
         let mut acc = [[_mm512_setzero_ps(); V]; R];
@@ -425,7 +466,9 @@ mod tests {
 
     /// Values with full mantissas, so that any change in the order of operations shows.
     fn inexact(n: usize, salt: u32) -> Vec<f32> {
-        (0..n as u32).map(|i| ((i.wrapping_mul(2_654_435_761) ^ salt) % 100_003) as f32 / 7919.0 - 6.3).collect()
+        (0..n as u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ salt) % 100_003) as f32 / 7919.0 - 6.3)
+            .collect()
     }
 
     /// One multiply-add chain per element, in depth order, from the starting value.
@@ -445,7 +488,8 @@ mod tests {
         // Shapes of the layers (narrow, one panel, many panels, a depth over several chunks),
         // overlapping windows as a strided convolution reads them; every way of cutting the rows
         // (as streaming does) and both instruction sets give the chains' exact bits.
-        for (m, k, n, row_stride) in [(61, 7, 1, 1), (45, 96, 16, 32), (37, 600, 48, 300), (30, 40, 2048, 40)] {
+        for (m, k, n, row_stride) in [(61, 7, 1, 1), (45, 96, 16, 32), (37, 600, 48, 300), (30, 40, 2048, 40)]
+        {
             let a = inexact((m - 1) * row_stride + k, 1);
             let b = inexact(k * n, 2);
             let start = inexact(m * n, 3);

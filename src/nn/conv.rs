@@ -197,7 +197,14 @@ impl<'a> Padded<'a> {
 
     /// A signal of `length` rows of which `x` holds rows `offset..` (a stream's window): only
     /// padded rows whose sources are in the window may be asked for.
-    pub fn window(x: &'a [f32], offset: usize, length: usize, channels: usize, pad: (usize, usize), mode: PadMode) -> Self {
+    pub fn window(
+        x: &'a [f32],
+        offset: usize,
+        length: usize,
+        channels: usize,
+        pad: (usize, usize),
+        mode: PadMode,
+    ) -> Self {
         Self { x, offset, channels, length, left: pad.0, right: pad.1, mode }
     }
 
@@ -491,9 +498,10 @@ impl ConvTranspose1d {
         let full_len = (length - 1) * s + k;
         let groups = full_len.div_ceil(s);
         let block = block_frames(groups);
-        let (mut full, _) = kernels::par_blocks(groups * s * co, block * s * co, Start::Rows(&self.conv.bias), |b, dst| {
-            self.groups_into(x, 0, b * block, dst)
-        });
+        let (mut full, _) =
+            kernels::par_blocks(groups * s * co, block * s * co, Start::Rows(&self.conv.bias), |b, dst| {
+                self.groups_into(x, 0, b * block, dst)
+            });
         full.truncate(full_len * co);
         // The reference normalises before trimming, so the statistics include the edges.
         if let Some(norm) = &self.conv.norm {

@@ -38,7 +38,11 @@ impl LstmLayer {
         let precision = w.precision();
         let w_hh = flat(get("weight_hh", &[4 * dim, dim])?)?;
         Ok(Self {
-            w_ih_t: PackedRhs::row_major(&precision.round(flat(get("weight_ih", &[4 * dim, dim])?.t()?)?), dim, 4 * dim),
+            w_ih_t: PackedRhs::row_major(
+                &precision.round(flat(get("weight_ih", &[4 * dim, dim])?.t()?)?),
+                dim,
+                4 * dim,
+            ),
             w_hh: match precision {
                 Precision::Bf16 => RecurrentWeights::Bf16(w_hh.iter().map(|&v| bf16::from_f32(v)).collect()),
                 // Rounding to f16 is what this precision does to every weight; kept as f16, the
@@ -204,7 +208,8 @@ impl Recurrence<'_> {
         let (h, u, batch, time) = (self.layer.hidden, units.len(), self.batch, self.time);
         let mut previous = vec![0f32; batch * h];
         let mut gates = vec![0f32; batch * 4 * u];
-        let mut cell: Vec<f32> = self.cell.chunks_exact(h).flat_map(|c| c[units.clone()].iter().copied()).collect();
+        let mut cell: Vec<f32> =
+            self.cell.chunks_exact(h).flat_map(|c| c[units.clone()].iter().copied()).collect();
         let mut hidden = vec![0f32; batch * u];
         let mut out = vec![0f32; batch * time * u];
         for step in 0..time {

@@ -43,7 +43,9 @@ pub struct ConvStream<'a> {
 impl<'a> ConvStream<'a> {
     fn new(conv: &'a Conv1d, elu: bool) -> Result<Self> {
         if !conv.is_causal() || conv.has_norm() {
-            return Err(Error::Config("only causal models without time-group norm stream frame by frame".into()));
+            return Err(Error::Config(
+                "only causal models without time-group norm stream frame by frame".into(),
+            ));
         }
         Ok(Self { conv, elu, window: Vec::new(), offset: 0, seen: 0, next: 0 })
     }
@@ -60,7 +62,8 @@ impl<'a> ConvStream<'a> {
         self.seen += x.len() / ci;
         let (left, right) = self.conv.padding_for(self.seen);
         let right = if last { right } else { 0 };
-        let padded = Padded::window(&self.window, self.offset, self.seen, ci, (left, right), self.conv.pad_mode());
+        let padded =
+            Padded::window(&self.window, self.offset, self.seen, ci, (left, right), self.conv.pad_mode());
         let end = match last {
             _ if self.seen == 0 => 0,
             true => self.conv.frames(&padded),

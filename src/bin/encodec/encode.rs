@@ -1,8 +1,11 @@
-//! `encodec encode INPUT OUTPUT.ecdc`
+//! `encodec encode INPUT OUTPUT.ecdc`: streamed through the model a chunk at a time.
 
-use std::path::PathBuf;
+use std::io::{BufReader, BufWriter, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 
-use encodec::{atomic, audio, ecdc, hub, Bandwidth};
+use encodec::audio::{self, Audio};
+use encodec::ecdc::{self, Header, PayloadWriter};
+use encodec::{atomic, hub, Bandwidth, Error};
 
 use crate::Ui;
 
@@ -25,14 +28,56 @@ pub fn parse_bandwidth(text: &str) -> Result<Bandwidth, String> {
     Bandwidth::from_kbps(kbps).ok_or_else(|| "bandwidth is one of 1.5, 3, 6, 12, 24".into())
 }
 
+/// Frames of input audio per chunk pushed to the encoder (10 s at 24 kHz).
+const CHUNK: usize = 240_000;
+
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let bandwidth = args.bandwidth;
     let model = ui.load_model(&args.model)?;
-    ecdc::model_name(model.config())?; // before the work: the model must be one .ecdc files can name
-    let input = audio::read(&args.input)?;
-    let pcm = audio::convert(&input, model.sample_rate(), model.channels())?;
-    let bar = ui.step(format!("encoding {:.1} s of audio at {} kbps", input.duration_s(), bandwidth.kbps()));
-    let codes = model.encode(&pcm, bandwidth)?;
+    let config = model.config();
+    ecdc::model_name(config)?; // before the work: the model must be one .ecdc files can name
+    let mut encoder = model.stream_encoder(bandwidth)?;
+    // The payload goes to a spool file beside the output while the audio streams in: the
+    // header, which comes first, holds the audio length, known only at the end.
+    let dir = match args.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let io = |source| Error::Io { path: args.output.clone(), source };
+    let spool = tempfile::tempfile_in(dir).map_err(io)?;
+    let mut payload = PayloadWriter::bare(BufWriter::new(spool), config);
+    let mut feed = |audio: &Audio| -> encodec::Result<()> {
+        let pcm = audio::convert(audio, model.sample_rate(), model.channels())?;
+        for chunk in encoder.push(&pcm)? {
+            payload.push(&chunk)?;
+        }
+        Ok(())
+    };
+    let bar = ui.step(format!("encoding at {} kbps", bandwidth.kbps()));
+    match audio::WavChunks::open(&args.input)? {
+        // A WAV file at the model's rate streams through in flat memory.
+        Some(mut wav) if wav.sample_rate() == model.sample_rate() => {
+            while let Some(audio) = wav.next_chunk(CHUNK)? {
+                feed(&audio)?;
+            }
+        }
+        // Other formats and rates are read and resampled whole, then streamed to the model.
+        _ => {
+            let input = audio::read(&args.input)?;
+            let pcm = audio::convert(&input, model.sample_rate(), model.channels())?;
+            for start in (0..pcm[0].len()).step_by(CHUNK) {
+                let channels = pcm.iter().map(|c| c[start..(start + CHUNK).min(c.len())].to_vec()).collect();
+                feed(&Audio { sample_rate: model.sample_rate(), channels })?;
+            }
+        }
+    }
+    let (rest, audio_len) = encoder.finish()?;
+    for chunk in rest {
+        payload.push(&chunk)?;
+    }
     bar.finish_and_clear();
-    atomic::write(&args.output, |file| ecdc::write(file, &codes, model.config()))
+    let mut spool = payload.finish().map_err(Error::Ecdc)?.into_inner().map_err(|e| io(e.into_error()))?;
+    spool.seek(SeekFrom::Start(0)).map_err(io)?;
+    let header = Header::for_model(config, audio_len, bandwidth.num_codebooks(config)?)?;
+    atomic::write(&args.output, |file| header.write_with_payload(file, BufReader::new(spool)))
 }
