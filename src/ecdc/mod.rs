@@ -225,7 +225,7 @@ pub fn write(writer: impl Write, codes: &Codes, config: &EncodecConfig) -> Resul
 fn write_payload(writer: impl Write, header: &Header, codes: &Codes, bits: u32) -> EcdcResult<()> {
     let mut payload = PayloadWriter::new(writer, header, bits)?;
     for (index, segment) in codes.segments.iter().enumerate() {
-        payload.push(&CodeChunk { segment: index, scale: segment.scale, codes: segment.codes.clone() })?;
+        payload.push_codes(index, segment.scale, &segment.codes)?;
     }
     payload.finish()?;
     Ok(())
@@ -258,18 +258,23 @@ impl<W: Write> PayloadWriter<W> {
 
     /// Appends the chunk's frames (a new segment starts with its scale).
     pub fn push(&mut self, chunk: &CodeChunk) -> EcdcResult<()> {
+        self.push_codes(chunk.segment, chunk.scale, &chunk.codes)
+    }
+
+    /// [`PayloadWriter::push`] on borrowed codes (`codes[k][t]`) of segment `segment`.
+    fn push_codes(&mut self, segment: usize, scale: Option<f32>, codes: &[Vec<u32>]) -> EcdcResult<()> {
         let mut packer = self.packer.take().expect("a writer until finished");
-        if self.segment != Some(chunk.segment) {
+        if self.segment != Some(segment) {
             // Before the first segment there are no bits to pad: finishing writes nothing.
             let mut writer = packer.finish()?;
-            if let Some(scale) = chunk.scale {
+            if let Some(scale) = scale {
                 writer.write_all(&scale.to_be_bytes())?;
             }
             packer = BitPacker::new(writer, self.bits);
-            self.segment = Some(chunk.segment);
+            self.segment = Some(segment);
         }
-        for t in 0..chunk.num_frames() {
-            for codebook in &chunk.codes {
+        for t in 0..codes.first().map_or(0, Vec::len) {
+            for codebook in codes {
                 packer.push(codebook[t])?;
             }
         }

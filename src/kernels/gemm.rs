@@ -268,7 +268,8 @@ mod avx512 {
         let (m, n, k) = (dst.rows, dst.cols, lhs.cols);
         let c = dst.data.as_mut_ptr();
         let crs = dst.row_stride;
-        let mut packed = vec![0f32; MC * KC];
+        // Only a strided `lhs` is packed (see `tiles`); the usual call needs no buffer.
+        let mut packed = if lhs.col_stride == 1 { Vec::new() } else { vec![0f32; MC * KC] };
         for p0 in (0..k).step_by(KC) {
             let depth = (k - p0).min(KC);
             for i0 in (0..m).step_by(MC) {
@@ -278,37 +279,9 @@ mod avx512 {
                     let masks = [mask(width), mask(width.saturating_sub(16))];
                     let b = rhs.data.as_ptr().add((j / PANEL) * rhs.panel_stride + p0 * PANEL);
                     let c = c.add(i0 * crs + j);
-                    if width > 16 {
-                        tiles::<2>(
-                            &lhs,
-                            i0,
-                            p0,
-                            rows,
-                            depth,
-                            &mut packed,
-                            j == 0,
-                            n.div_ceil(PANEL),
-                            b,
-                            c,
-                            crs,
-                            masks,
-                        );
-                    } else {
-                        tiles::<1>(
-                            &lhs,
-                            i0,
-                            p0,
-                            rows,
-                            depth,
-                            &mut packed,
-                            j == 0,
-                            n.div_ceil(PANEL),
-                            b,
-                            c,
-                            crs,
-                            masks,
-                        );
-                    }
+                    let tiles = if width > 16 { tiles::<2> } else { tiles::<1> };
+                    let panels = n.div_ceil(PANEL);
+                    tiles(&lhs, i0, p0, rows, depth, &mut packed, j == 0, panels, b, c, crs, masks);
                 }
             }
         }
@@ -318,11 +291,10 @@ mod avx512 {
         ((1u32 << width.min(16)) - 1) as __mmask16
     }
 
-    /// Every tile of a block of `rows` rows for one panel. With several panels the block is
-    /// packed (on the first panel; the others reuse it): rows far apart in memory (a strided
-    /// convolution's windows, kilobytes apart) would otherwise compete for the same cache sets.
-    /// With one panel (narrow outputs, whose inputs are close together), packing would cost as
-    /// much as the product: the tiles read `lhs` where it is.
+    /// Every tile of a block of `rows` rows for one panel. Rows of `lhs` that are contiguous
+    /// are read where they are: with the panels packed and the blocks only `MC` rows, that
+    /// measured as fast as packing them, which for narrow outputs costs as much as the product.
+    /// A strided `lhs` is packed (on the first panel; the others reuse it).
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tiles<const V: usize>(
