@@ -37,5 +37,5 @@ pub use codes::{Bandwidth, CodeSegment, Codes};
 pub use config::EncodecConfig;
 pub use error::{Error, Result};
 pub use model::Encodec;
-pub use stream::{CodeChunk, StreamingDecoder, StreamingEncoder};
+pub use stream::{CodeChunk, SeekPoint, StreamingDecoder, StreamingEncoder};
 pub use weights::Precision;

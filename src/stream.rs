@@ -28,6 +28,18 @@ impl CodeChunk {
     }
 }
 
+/// Where decoding starts for a seek: the frame whose codes are fed first, and the sample the
+/// decoder's first output stands for. See [`Encodec::seek_point`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeekPoint {
+    /// The segment of the first frame.
+    pub segment: usize,
+    /// The first frame, counted within its segment.
+    pub frame: usize,
+    /// The first sample (per channel, from the start of the audio) the decoder gives.
+    pub sample: usize,
+}
+
 /// Time-major rows `[samples, channels]` from `[channels][samples]`.
 fn interleave(pcm: &[impl AsRef<[f32]>]) -> Vec<f32> {
     let len = pcm.first().map_or(0, |c| c.as_ref().len());
@@ -178,12 +190,21 @@ struct OverlapAdd {
 }
 
 impl<'m> StreamingDecoder<'m> {
-    fn new(model: &'m Encodec, audio_len: Option<usize>) -> Result<Self> {
-        let mode = match model.config().segment_length() {
-            Some(_) => DecoderMode::Segments(OverlapAdd::default()),
+    fn new(model: &'m Encodec, audio_len: Option<usize>, start: SeekPoint) -> Result<Self> {
+        let config = model.config();
+        let mode = match config.segment_length() {
+            Some(length) => DecoderMode::Segments(OverlapAdd {
+                done: start.segment,
+                start: start.sample,
+                // Every segment is weighted by the first one's triangle; a later start knows
+                // that the first segment was whole.
+                triangle: (start.segment > 0)
+                    .then(|| triangle(length.div_ceil(config.hop_length()) * config.hop_length())),
+                ..OverlapAdd::default()
+            }),
             None => DecoderMode::Frames(model.parts().2.stream()?),
         };
-        Ok(Self { model, audio_len, emitted: 0, num_codebooks: None, mode })
+        Ok(Self { model, audio_len, emitted: start.sample, num_codebooks: None, mode })
     }
 
     /// Takes the next codes and returns the PCM (`[channels][samples]`) that is now final.
@@ -249,7 +270,8 @@ impl<'m> StreamingDecoder<'m> {
         Ok(pcm)
     }
 
-    /// Samples per channel given so far.
+    /// Samples per channel given so far, counted from the start of the audio (so a decoder
+    /// made at a [`SeekPoint`] starts at its `sample`).
     pub fn emitted(&self) -> usize {
         self.emitted
     }
@@ -344,6 +366,49 @@ impl Encodec {
     /// A streaming decoder; `audio_len` (samples per channel, as `.ecdc` files record it):
     /// the output is trimmed to it, as batch decoding trims.
     pub fn stream_decoder(&self, audio_len: Option<usize>) -> Result<StreamingDecoder<'_>> {
-        StreamingDecoder::new(self, audio_len)
+        StreamingDecoder::new(self, audio_len, SeekPoint { segment: 0, frame: 0, sample: 0 })
+    }
+
+    /// Where to start decoding so that the output is right from sample `from` on (per
+    /// channel) without decoding from the start. A segmenting model (48 kHz) starts at the
+    /// segment holding `from`, or the one before when `from` is in their overlap: its output
+    /// from `from` on equals the full decode exactly. A model that streams frame by frame
+    /// (24 kHz) starts `preroll_frames` frames before `from`'s frame, from a fresh state: the
+    /// pre-roll brings the layers' state close to the full decode's, not exactly to it
+    /// (`preroll_frames` large enough to reach the start is exact).
+    pub fn seek_point(&self, from: usize, preroll_frames: usize) -> SeekPoint {
+        let config = self.config();
+        let hop = config.hop_length();
+        match (config.segment_length(), config.segment_stride()) {
+            (Some(length), Some(stride)) => {
+                let segment = from / stride;
+                // Sample `from` is also in the previous segment while within its overlap.
+                let segment = if segment > 0 && from - segment * stride < length.saturating_sub(stride) {
+                    segment - 1
+                } else {
+                    segment
+                };
+                SeekPoint { segment, frame: 0, sample: segment * stride }
+            }
+            _ => {
+                let frame = (from / hop).saturating_sub(preroll_frames);
+                SeekPoint { segment: 0, frame, sample: frame * hop }
+            }
+        }
+    }
+
+    /// A streaming decoder that starts at `start` (see [`Encodec::seek_point`]): push the
+    /// codes from `start`'s frame on; the output starts at sample `start.sample`.
+    pub fn stream_decoder_at(
+        &self,
+        audio_len: Option<usize>,
+        start: SeekPoint,
+    ) -> Result<StreamingDecoder<'_>> {
+        if start.frame > 0 && self.config().segment_length().is_some() {
+            return Err(Error::InvalidCodes(
+                "a segmenting model starts decoding at a segment's start".into(),
+            ));
+        }
+        StreamingDecoder::new(self, audio_len, start)
     }
 }

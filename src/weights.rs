@@ -1,12 +1,15 @@
 //! Tensors by their Hub names: shape checks, weight-norm folding, up-casting to f32.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
 use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
+use safetensors::tensor::Metadata;
 
 use crate::{Error, Result};
 
@@ -68,42 +71,79 @@ impl std::str::FromStr for Precision {
 
 /// A view of the model's tensors under a name prefix (`encoder.layers.3`, ...).
 #[derive(Clone)]
-pub struct Weights<'a> {
-    vb: VarBuilder<'a>,
+pub struct Weights {
+    source: Arc<Source>,
+    device: Device,
     prefix: String,
     precision: Precision,
 }
 
-impl Weights<'static> {
-    /// Memory-maps a safetensors file. Tensors stored as f16/bf16 are up-cast to f32 on load.
+/// Where the tensors come from.
+enum Source {
+    /// A safetensors file, each tensor read when it is asked for. Not memory-mapped as
+    /// `VarBuilder` does it: every page of a map counts as resident, so loading would hold the
+    /// whole file (76 MB for the 24 kHz model) on top of the model it builds; read one at a
+    /// time, only the tensor at hand is held.
+    File { file: Mutex<File>, path: PathBuf, data_start: u64, metadata: Metadata },
+    /// Tensors already in memory.
+    Tensors(HashMap<String, Tensor>),
+}
+
+/// Largest safetensors header accepted (the Hub files' are a few KB; the safetensors crate's
+/// own limit is 100 MB).
+const MAX_HEADER_BYTES: u64 = 100 << 20;
+
+impl Weights {
+    /// Opens a safetensors file; tensors are read (and f16/bf16 up-cast to f32) as the layers
+    /// ask for them.
     pub fn from_safetensors(path: &Path, device: &Device) -> Result<Self> {
         let bad = |reason: String| Error::WeightsFile { path: path.to_owned(), reason };
-        if !path.is_file() {
-            return Err(bad("no such file".into()));
+        let mut file = File::open(path).map_err(|e| bad(e.to_string()))?;
+        let file_len = file.metadata().map_err(|e| bad(e.to_string()))?.len();
+        let mut len = [0u8; 8];
+        file.read_exact(&mut len).map_err(|_| bad("shorter than a safetensors header".into()))?;
+        let header_len = u64::from_le_bytes(len);
+        if header_len > MAX_HEADER_BYTES || 8 + header_len > file_len {
+            return Err(bad(format!("header of {header_len} bytes in a file of {file_len}")));
         }
-        // SAFETY: the map is read-only; like every mmap-based loader we rely on the file not
-        // being truncated while the model loads (the folded weights are copies afterwards).
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, device) }
-            .map_err(|e| bad(e.to_string()))?;
-        Ok(Self { vb, prefix: String::new(), precision: Precision::F32 })
+        let mut header = vec![0u8; header_len as usize];
+        file.read_exact(&mut header).map_err(|e| bad(e.to_string()))?;
+        let metadata: Metadata = serde_json::from_slice(&header).map_err(|e| bad(format!("header: {e}")))?;
+        let data_len = file_len - 8 - header_len;
+        for (name, info) in metadata.tensors() {
+            let elements = info.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            let bytes = elements.and_then(|n| n.checked_mul(info.dtype.bitsize())).map(|bits| bits / 8);
+            let (from, to) = info.data_offsets;
+            if bytes != to.checked_sub(from) || to as u64 > data_len {
+                return Err(bad(format!("tensor {name}: its offsets do not fit its shape or the file")));
+            }
+        }
+        let source = Source::File {
+            file: Mutex::new(file),
+            path: path.to_owned(),
+            data_start: 8 + header_len,
+            metadata,
+        };
+        Ok(Self::new(source, device))
     }
 
     /// Tensors already in memory, keyed by their Hub names.
     pub fn from_tensors(tensors: HashMap<String, Tensor>, device: &Device) -> Self {
+        Self::new(Source::Tensors(tensors), device)
+    }
+
+    fn new(source: Source, device: &Device) -> Self {
         Self {
-            vb: VarBuilder::from_tensors(tensors, DType::F32, device),
+            source: Arc::new(source),
+            device: device.clone(),
             prefix: String::new(),
             precision: Precision::F32,
         }
     }
-}
 
-impl<'a> Weights<'a> {
     /// The same weights, one level deeper: `w.pp("layers").pp(3)` names `layers.3.*`.
     pub fn pp(&self, name: impl ToString) -> Self {
-        let name = name.to_string();
-        let prefix = if self.prefix.is_empty() { name.clone() } else { format!("{}.{name}", self.prefix) };
-        Self { vb: self.vb.pp(name), prefix, precision: self.precision }
+        Self { prefix: self.full_name(&name.to_string()), ..self.clone() }
     }
 
     /// The same weights, for layers to keep in `precision`.
@@ -118,7 +158,7 @@ impl<'a> Weights<'a> {
 
     /// The device tensors are loaded on.
     pub fn device(&self) -> &Device {
-        self.vb.device()
+        &self.device
     }
 
     fn full_name(&self, name: &str) -> String {
@@ -131,23 +171,55 @@ impl<'a> Weights<'a> {
 
     /// Whether `name` exists under this prefix.
     pub fn contains(&self, name: &str) -> bool {
-        self.vb.contains_tensor(name)
+        let name = self.full_name(name);
+        match &*self.source {
+            Source::File { metadata, .. } => metadata.info(&name).is_some(),
+            Source::Tensors(tensors) => tensors.contains_key(&name),
+        }
     }
 
     /// The tensor `name`, as f32, which must have `shape`.
     pub fn get(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
-        if !self.contains(name) {
-            return Err(Error::MissingTensor { name: self.full_name(name) });
-        }
-        let tensor = self.vb.get_unchecked_dtype(name, DType::F32)?;
-        if tensor.dims() != shape {
-            return Err(Error::TensorShape {
-                name: self.full_name(name),
-                expected: shape.to_vec(),
-                actual: tensor.dims().to_vec(),
-            });
-        }
-        Ok(tensor)
+        let full_name = self.full_name(name);
+        let tensor = match &*self.source {
+            Source::File { file, path, data_start, metadata } => {
+                let info = metadata.info(&full_name);
+                let info = info.ok_or_else(|| Error::MissingTensor { name: full_name.clone() })?;
+                if info.shape != shape {
+                    return Err(Error::TensorShape {
+                        name: full_name,
+                        expected: shape.to_vec(),
+                        actual: info.shape.clone(),
+                    });
+                }
+                let bad = |reason: String| Error::WeightsFile {
+                    path: path.clone(),
+                    reason: format!("{full_name}: {reason}"),
+                };
+                let (from, to) = info.data_offsets;
+                let mut bytes = vec![0u8; to - from];
+                let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+                file.seek(SeekFrom::Start(data_start + from as u64))
+                    .and_then(|_| file.read_exact(&mut bytes))
+                    .map_err(|e| bad(e.to_string()))?;
+                let dtype = DType::try_from(info.dtype).map_err(|e| bad(e.to_string()))?;
+                Tensor::from_raw_buffer(&bytes, dtype, shape, &self.device)?
+            }
+            Source::Tensors(tensors) => {
+                let tensor = tensors
+                    .get(&full_name)
+                    .ok_or_else(|| Error::MissingTensor { name: full_name.clone() })?;
+                if tensor.dims() != shape {
+                    return Err(Error::TensorShape {
+                        name: full_name,
+                        expected: shape.to_vec(),
+                        actual: tensor.dims().to_vec(),
+                    });
+                }
+                tensor.clone()
+            }
+        };
+        Ok(tensor.to_dtype(DType::F32)?)
     }
 
     /// A convolution weight of `shape`, flattened (dim 0 is the weight-norm dim for both Conv1d and

@@ -107,6 +107,48 @@ fn streamed_files_equal_the_batch_library_output() {
 }
 
 #[test]
+fn a_time_range_decodes_what_the_library_seek_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4 s at 24 kHz: a seek past the pre-roll's reach; 1 s at 48 kHz: into the second segment.
+    for (model_dir, input, (from, to)) in [
+        ("weights/test-24khz", "tests/fixtures/samples/speech-24khz.wav", ("2.25", "3.5")),
+        ("weights/test-48khz", "tests/fixtures/samples/speech-44k-stereo.wav", ("0.5", "0.995")),
+    ] {
+        let (model_dir, input) = (root().join(model_dir), root().join(input));
+        let model = Encodec::from_dir(&model_dir).unwrap();
+        let e = dir.path().join("x.ecdc");
+        ok(&encodec(&["-q", "encode", s(&input), s(&e), "--model", s(&model_dir)], &[]));
+        let rate = model.sample_rate() as f64;
+        let sample = |t: &str| (t.parse::<f64>().unwrap() * rate).round() as usize;
+        let range = sample(from)..sample(to);
+        let bytes = std::fs::read(&e).unwrap();
+        let mut reader = std::io::Cursor::new(&bytes);
+        let header = ecdc::Header::read(&mut reader).unwrap();
+        let mut decoder =
+            ecdc::EcdcDecoder::new(&model, reader, &header, range.clone(), ecdc::DEFAULT_PREROLL_FRAMES)
+                .unwrap();
+        let mut pcm = vec![Vec::new(); model.channels()];
+        while let Some(part) = decoder.next_chunk(10).unwrap() {
+            pcm.iter_mut().zip(part).for_each(|(a, b): (&mut Vec<f32>, _)| a.extend(b));
+        }
+        if model.config().segment_length().is_some() {
+            // Segments make the seek exact.
+            let full = model.decode(&ecdc::read(&mut bytes.as_slice(), model.config()).unwrap()).unwrap();
+            assert_eq!(pcm, full.iter().map(|c| c[range.clone()].to_vec()).collect::<Vec<_>>());
+        }
+        let expected = audio::wav_bytes(&pcm, model.sample_rate(), audio::WavFormat::Float32).unwrap();
+        let w = dir.path().join("x.wav");
+        let args =
+            ["-q", "decode", s(&e), s(&w), "--model", s(&model_dir), "--float", "--from", from, "--to", to];
+        ok(&encodec(&args, &[]));
+        assert_eq!(std::fs::read(&w).unwrap(), expected, "{}", model_dir.display());
+        let message =
+            fails(&encodec(&["-q", "decode", s(&e), s(&w), "--model", s(&model_dir), "--from", "3600"], &[]));
+        assert!(message.contains("not inside the audio"), "{message}");
+    }
+}
+
+#[test]
 fn compressed_stereo_input_is_converted_for_each_model() {
     let dir = tempfile::tempdir().unwrap();
     let mp3 = root().join("tests/fixtures/samples/speech-44k-stereo.mp3");

@@ -75,6 +75,19 @@ impl<R: Read> BitUnpacker<R> {
         Ok(Some(value))
     }
 
+    /// Drops the next `bits` bits (fewer than 8, at a byte boundary): for starting at a value
+    /// that does not start a byte.
+    pub fn skip_bits(&mut self, bits: u32) -> io::Result<()> {
+        debug_assert!(bits < 8 && self.filled == 0);
+        if bits > 0 {
+            let mut byte = [0u8];
+            self.reader.read_exact(&mut byte)?;
+            self.acc = (byte[0] >> bits) as u64;
+            self.filled = 8 - bits;
+        }
+        Ok(())
+    }
+
     /// The reader, dropping any bits of a partial byte (a segment's padding).
     pub fn into_inner(self) -> R {
         self.reader

@@ -7,11 +7,15 @@
 //! `log2(codebook_size)` bits each, least significant bit first, the segment's last byte padded.
 
 pub mod bitpack;
+mod decoder;
 
-use std::io::{self, BufReader, BufWriter, Read, Write};
+pub use decoder::{EcdcDecoder, DEFAULT_PREROLL_FRAMES};
+
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use serde::Deserialize;
 
+use crate::stream::SeekPoint;
 use crate::{CodeChunk, CodeSegment, Codes, EncodecConfig, Error, Result};
 use bitpack::{BitPacker, BitUnpacker};
 
@@ -339,6 +343,61 @@ pub struct PayloadReader<R: Read> {
     segment: usize,
     read_in_segment: usize,
     scale: Option<f32>,
+    /// Where the payload starts in the reader, if it can seek.
+    start: Option<u64>,
+}
+
+impl<R: Read + Seek> PayloadReader<R> {
+    /// As [`PayloadReader::new`], for a reader that can also [`PayloadReader::seek`].
+    pub fn seekable(mut reader: R, header: &Header, config: &EncodecConfig) -> Result<Self> {
+        let start = reader.stream_position().map_err(EcdcError::Io)?;
+        Ok(Self { start: Some(start), ..Self::new(reader, header, config)? })
+    }
+
+    /// Moves to frame `point.frame` of segment `point.segment` (see
+    /// [`crate::Encodec::seek_point`]) without reading what comes before: frames are a fixed
+    /// number of bits, so the offset is known.
+    pub fn seek(&mut self, point: &SeekPoint) -> Result<()> {
+        let Some(start) = self.start else {
+            return Err(
+                EcdcError::Metadata("a reader made with PayloadReader::new cannot seek".into()).into()
+            );
+        };
+        let frame_bits = self.num_codebooks as u64 * self.bits as u64;
+        let scale_bytes = if self.normalize { 4 } else { 0 };
+        if self.segment_frames(point.segment).is_none_or(|frames| point.frame >= frames) {
+            return Err(EcdcError::Metadata(format!(
+                "frame {} of segment {} is past the end of the audio",
+                point.frame, point.segment
+            ))
+            .into());
+        }
+        // The segments before, each whole bytes.
+        let mut offset = start;
+        for segment in 0..point.segment {
+            let frames = self.segment_frames(segment).unwrap_or(0) as u64;
+            offset += scale_bytes + (frames * frame_bits).div_ceil(8);
+        }
+        let mut reader = self.reader.take().expect("a reader until the end").into_inner();
+        reader.seek(SeekFrom::Start(offset)).map_err(EcdcError::Io)?;
+        self.segment = point.segment;
+        self.read_in_segment = 0;
+        self.reader = Some(BitUnpacker::new(reader, self.bits));
+        if point.frame > 0 {
+            // Read the scale here, then jump within the segment.
+            self.scale = self.read_scale(point.segment)?;
+            let bits = point.frame as u64 * frame_bits;
+            let mut reader = self.reader.take().expect("a reader").into_inner();
+            reader.seek(SeekFrom::Start(offset + scale_bytes + bits / 8)).map_err(EcdcError::Io)?;
+            let mut unpacker = BitUnpacker::new(reader, self.bits);
+            unpacker
+                .skip_bits((bits % 8) as u32)
+                .map_err(|_| EcdcError::Truncated { segment: point.segment })?;
+            self.reader = Some(unpacker);
+            self.read_in_segment = point.frame;
+        }
+        Ok(())
+    }
 }
 
 impl<R: Read> PayloadReader<R> {
@@ -372,7 +431,31 @@ impl<R: Read> PayloadReader<R> {
             segment: 0,
             read_in_segment: 0,
             scale: None,
+            start: None,
         })
+    }
+
+    /// Frames in segment `segment`, `None` past the last: ceil(its samples / hop).
+    fn segment_frames(&self, segment: usize) -> Option<usize> {
+        let start = segment.checked_mul(self.stride)?;
+        (start < self.audio_len).then(|| (self.audio_len - start).min(self.segment_len).div_ceil(self.hop))
+    }
+
+    /// Reads segment `segment`'s scale (normalising models) from the current position.
+    fn read_scale(&mut self, segment: usize) -> EcdcResult<Option<f32>> {
+        if !self.normalize {
+            return Ok(None);
+        }
+        let mut reader = self.reader.take().expect("a reader until the end").into_inner();
+        let mut bytes = [0u8; 4];
+        let read = read_exact_or(&mut reader, &mut bytes, EcdcError::Truncated { segment });
+        self.reader = Some(BitUnpacker::new(reader, self.bits));
+        read?;
+        let value = f32::from_be_bytes(bytes);
+        if !(value.is_finite() && value > 0.0) {
+            return Err(EcdcError::BadScale { segment, value });
+        }
+        Ok(Some(value))
     }
 
     /// The next chunk of at most `max_frames` frames (never across segments), or `None` after
@@ -382,30 +465,14 @@ impl<R: Read> PayloadReader<R> {
     }
 
     fn next_inner(&mut self, max_frames: usize) -> EcdcResult<Option<CodeChunk>> {
-        // Frames of segment i: ceil(its samples / hop), as `segment_frames` (computed here as
-        // the segments come, so an absurd audio length costs nothing until bytes back it).
-        let start = self.segment.saturating_mul(self.stride);
-        if start >= self.audio_len {
-            return Ok(None);
-        }
-        let total = (self.audio_len - start).min(self.segment_len).div_ceil(self.hop);
+        // Segment sizes are computed as the segments come, so an absurd audio length costs
+        // nothing until bytes back it.
+        let Some(total) = self.segment_frames(self.segment) else { return Ok(None) };
         let index = self.segment;
-        let mut unpacker = self.reader.take().expect("a reader until the end");
         if self.read_in_segment == 0 {
-            let mut reader = unpacker.into_inner();
-            self.scale = if self.normalize {
-                let mut bytes = [0u8; 4];
-                read_exact_or(&mut reader, &mut bytes, EcdcError::Truncated { segment: index })?;
-                let value = f32::from_be_bytes(bytes);
-                if !(value.is_finite() && value > 0.0) {
-                    return Err(EcdcError::BadScale { segment: index, value });
-                }
-                Some(value)
-            } else {
-                None
-            };
-            unpacker = BitUnpacker::new(reader, self.bits);
+            self.scale = self.read_scale(index)?;
         }
+        let mut unpacker = self.reader.take().expect("a reader until the end");
         let n = (total - self.read_in_segment).min(max_frames.max(1));
         // Capacity from what is plausible, not from what the header claims.
         let mut codes = vec![Vec::with_capacity(n.min(1 << 16)); self.num_codebooks];

@@ -117,6 +117,12 @@ impl PackedRhs {
         Self::new(MatRef::row_major(data, rows, cols))
     }
 
+    /// Column `col`, top to bottom.
+    pub fn column(&self, col: usize) -> impl Iterator<Item = f32> + '_ {
+        let start = (col / PANEL) * self.rows * PANEL + col % PANEL;
+        self.data[start..].iter().step_by(PANEL).take(self.rows).copied()
+    }
+
     /// The whole matrix.
     pub fn view(&self) -> PackedRef<'_> {
         self.rows(0..self.rows)

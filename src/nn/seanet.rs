@@ -177,14 +177,14 @@ impl Layer {
 }
 
 /// Builds a stack whose entries are numbered like the Hub's `layers.N` keys.
-struct StackBuilder<'a, 'w> {
-    w: &'a Weights<'w>,
+struct StackBuilder<'a> {
+    w: &'a Weights,
     config: &'a EncodecConfig,
     layers: Vec<Layer>,
 }
 
-impl StackBuilder<'_, '_> {
-    fn next(&self) -> Weights<'_> {
+impl StackBuilder<'_> {
+    fn next(&self) -> Weights {
         self.w.pp(self.layers.len())
     }
     fn conv(&mut self, spec: ConvSpec) -> Result<()> {
@@ -291,7 +291,7 @@ impl Encoder {
 
     /// The stack on a stream (causal models without norms only).
     pub fn stream(&self) -> Result<StackStream<'_>> {
-        StackStream::new(&self.layers)
+        StackStream::new("encoder", &self.layers)
     }
 
     /// Runs the whole stack on independent items (`[1, samples, channels]` each, such as the
@@ -333,7 +333,7 @@ impl Decoder {
 
     /// The stack on a stream (causal models without norms only).
     pub fn stream(&self) -> Result<StackStream<'_>> {
-        StackStream::new(&self.layers)
+        StackStream::new("decoder", &self.layers)
     }
 
     /// Runs the whole stack on independent items (`[1, frames, hidden_size]` each), as

@@ -13,7 +13,7 @@ use crate::kernels::activation;
 use crate::nn::conv::{Conv1d, ConvTranspose1d, Padded};
 use crate::nn::lstm::{Lstm, LstmState};
 use crate::nn::seanet::{Layer, ResnetBlock};
-use crate::{Error, Result};
+use crate::{profile, Error, Result};
 
 /// A layer (or stack) that takes its input a chunk at a time.
 pub trait StreamingModule {
@@ -81,7 +81,7 @@ impl<'a> ConvStream<'a> {
         let (left, _) = self.conv.padding_for(self.seen);
         let keep_from = (self.next * spec.stride).saturating_sub(left).min(self.seen);
         if keep_from > self.offset {
-            self.window.drain(..(keep_from - self.offset) * spec.in_channels);
+            self.window = keep_rest(&self.window, (keep_from - self.offset) * spec.in_channels);
             self.offset = keep_from;
         }
     }
@@ -99,6 +99,12 @@ impl StreamingModule for ConvStream<'_> {
     fn reset_state(&mut self) {
         *self = Self { window: Vec::new(), offset: 0, seen: 0, next: 0, ..*self };
     }
+}
+
+/// `buffer[from..]` in a buffer of its own size. Draining in place would keep the capacity of
+/// the largest chunk ever pushed, in every layer, for the rest of the stream.
+fn keep_rest(buffer: &[f32], from: usize) -> Vec<f32> {
+    buffer[from..].to_vec()
 }
 
 /// A transposed convolution's stream: the last input frames, which overlap the next ones'
@@ -152,7 +158,7 @@ impl StreamingModule for ConvTransposeStream<'_> {
         // Keep the frames the next groups still reach back to: one per later phase.
         let keep = (k.div_ceil(s) - 1).min(self.seen - self.tail_first);
         let drop = self.seen - self.tail_first - keep;
-        self.tail.drain(..drop * ci);
+        self.tail = keep_rest(&self.tail, drop * ci);
         self.tail_first += drop;
         rows.drain((to - first_row) * co..);
         rows.drain(..(from - first_row) * co);
@@ -181,7 +187,7 @@ impl StreamingModule for ResnetStream<'_> {
         let done = range.len() * dim;
         let out = self.block.fused_range(&padded, &self.pending[..done], range);
         self.first.forget_used();
-        self.pending.drain(..done);
+        self.pending = keep_rest(&self.pending, done);
         out
     }
 
@@ -216,12 +222,15 @@ impl StreamingModule for LstmStream<'_> {
 /// A stack of layers on a stream, each ELU folded into the convolution after it as in batch.
 pub struct StackStream<'a> {
     layers: Vec<Box<dyn StreamingModule + Send + 'a>>,
+    /// Each stream's name in the profile.
+    names: Vec<String>,
 }
 
 impl<'a> StackStream<'a> {
-    /// Streams for `layers`; an error if one cannot stream.
-    pub fn new(layers: &'a [Layer]) -> Result<Self> {
+    /// Streams for `layers` of `stack` (its name in the profile); an error if one cannot stream.
+    pub fn new(stack: &str, layers: &'a [Layer]) -> Result<Self> {
         let mut streams: Vec<Box<dyn StreamingModule + Send + 'a>> = Vec::new();
+        let mut names = Vec::new();
         let mut elu = false;
         for (i, layer) in layers.iter().enumerate() {
             match layer {
@@ -244,17 +253,19 @@ impl<'a> StackStream<'a> {
                     streams.push(Box::new(LstmStream { lstm, state, dim: lstm.dim() }));
                 }
             }
+            let prefix = if elu { "elu+" } else { "" };
+            names.push(format!("{stack}.layers.{i} {prefix}{} (stream)", layer.describe()));
             elu = false;
         }
-        Ok(Self { layers: streams })
+        Ok(Self { layers: streams, names })
     }
 }
 
 impl StreamingModule for StackStream<'_> {
     fn step(&mut self, x: &[f32], last: bool) -> Vec<f32> {
         let mut x = x.to_vec();
-        for layer in &mut self.layers {
-            x = layer.step(&x, last);
+        for (layer, name) in self.layers.iter_mut().zip(&self.names) {
+            x = profile::time(|| name.clone(), || layer.step(&x, last));
         }
         x
     }

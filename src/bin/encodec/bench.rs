@@ -31,6 +31,14 @@ pub struct Args {
     /// Timed runs; the best is reported.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// Also time the streaming encoder and decoder, pushing this many samples (and as many
+    /// frames of codes) at a time, each timed run next to a batch run.
+    #[arg(long, value_name = "SAMPLES")]
+    stream_chunk: Option<usize>,
+    /// Instead of timing, measure seeking: for each of these pre-roll lengths (frames), the
+    /// SNR of 0.5 s decoded after 10 seek points against the full decode (one JSON line each).
+    #[arg(long, value_name = "FRAMES,...", value_delimiter = ',')]
+    preroll_study: Vec<usize>,
     /// Also print the time spent in each layer (summed over the timed runs) to stderr.
     #[arg(long)]
     profile: bool,
@@ -49,13 +57,34 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         None => bench::synthetic_speech(args.seconds, model.sample_rate(), model.channels()),
     };
     let audio_s = pcm[0].len() as f64 / model.sample_rate() as f64;
+    if !args.preroll_study.is_empty() {
+        let window = model.sample_rate() as usize / 2;
+        for q in bench::preroll_study(&model, &pcm, args.bandwidth, &args.preroll_study, 10, window)? {
+            let snr =
+                |db: f64| if db.is_finite() { round(db).into() } else { serde_json::Value::from("inf") };
+            let line = serde_json::json!({
+                "model": args.model,
+                "preroll_frames": q.preroll_frames,
+                "preroll_s": round(q.preroll_frames as f64 * model.config().hop_length() as f64 / model.sample_rate() as f64),
+                "worst_snr_db": snr(q.worst_snr_db),
+                "mean_snr_db": snr(q.mean_snr_db),
+                "max_abs": q.max_abs,
+            });
+            println!("{line}");
+        }
+        return Ok(());
+    }
     let bar = ui.step(format!("timing {audio_s:.1} s of audio, best of {}", args.repeat));
     profile::enable(args.profile);
-    let timings = bench::measure(&model, &pcm, args.bandwidth, args.repeat);
+    let timings = match args.stream_chunk {
+        None => bench::measure(&model, &pcm, args.bandwidth, args.repeat).map(|t| (t, None)),
+        Some(chunk) => bench::measure_stream(&model, &pcm, args.bandwidth, chunk, args.repeat)
+            .map(|(batch, stream)| (batch, Some(stream))),
+    };
     profile::enable(false);
     bar.finish_and_clear();
-    let timings = timings?;
-    let report = serde_json::json!({
+    let (timings, stream) = timings?;
+    let mut report = serde_json::json!({
         "model": args.model,
         "audio_s": round(audio_s),
         "load_s": round(load_s),
@@ -67,6 +96,15 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         "dtype": model.precision().as_str(),
         "bandwidth": args.bandwidth.kbps(),
     });
+    if let (Some(stream), Some(chunk)) = (stream, args.stream_chunk) {
+        let frames = (pcm[0].len() as f64 / model.config().hop_length() as f64).ceil().max(1.0);
+        report["stream_chunk"] = chunk.into();
+        report["stream_encode_s"] = round(stream.encode_s).into();
+        report["stream_decode_s"] = round(stream.decode_s).into();
+        report["stream_encode_vs_batch"] = round(stream.encode_s / timings.encode_s).into();
+        report["stream_decode_vs_batch"] = round(stream.decode_s / timings.decode_s).into();
+        report["stream_encode_ms_per_frame"] = round(1e3 * stream.encode_s / frames).into();
+    }
     println!("{report}");
     if args.profile {
         for (layer, seconds, calls) in profile::totals() {

