@@ -432,12 +432,13 @@ impl Conv1d {
 
 /// Frames per block of a layer's work, the blocks as even as can be: at most 512 (rows that
 /// stay in the L2 cache while the GEMM works on them; 512 measured better than 4096), at least
-/// 128 where there are enough (each block's GEMM packs the whole weight matrix again, which
-/// for the wide layers costs as much as a few dozen rows of work), and eight blocks where that
-/// allows, to keep the threads busy and balanced. Not a function of the thread count, so that
-/// the blocks (and a norm's sums over them) are the same on any number of threads.
+/// 32 where there are enough (the weights are packed once at load, so a block costs little
+/// more than its rows: a streamed chunk's 75 frames still split over two threads), and eight
+/// blocks where that allows, to keep the threads busy and balanced. Not a function of the
+/// thread count, so that the blocks (and a norm's sums over them) are the same on any number
+/// of threads.
 fn block_frames(frames: usize) -> usize {
-    let blocks = frames.div_ceil(512).max((frames / 128).min(8)).max(1);
+    let blocks = frames.div_ceil(512).max((frames / 32).min(8)).max(1);
     frames.div_ceil(blocks).max(1)
 }
 
@@ -497,11 +498,7 @@ impl ConvTranspose1d {
         };
         let full_len = (length - 1) * s + k;
         let groups = full_len.div_ceil(s);
-        let block = block_frames(groups);
-        let (mut full, _) =
-            kernels::par_blocks(groups * s * co, block * s * co, Start::Rows(&self.conv.bias), |b, dst| {
-                self.groups_into(x, 0, b * block, dst)
-            });
+        let mut full = self.groups(x, 0, 0, groups);
         full.truncate(full_len * co);
         // The reference normalises before trimming, so the statistics include the edges.
         if let Some(norm) = &self.conv.norm {
@@ -533,9 +530,16 @@ impl ConvTranspose1d {
         self.conv.norm.is_some()
     }
 
-    /// The bias, one value per output channel.
-    pub(crate) fn bias(&self) -> &[f32] {
-        &self.conv.bias
+    /// Groups `first..first + count` of untrimmed output rows, bias included, in blocks over
+    /// the threads (see [`ConvTranspose1d::groups_into`]).
+    pub(crate) fn groups(&self, x: &[f32], x_first: usize, first: usize, count: usize) -> Vec<f32> {
+        let ConvSpec { out_channels: co, stride: s, .. } = self.spec();
+        let block = block_frames(count);
+        let (rows, _) =
+            kernels::par_blocks(count * s * co, block * s * co, Start::Rows(&self.conv.bias), |b, dst| {
+                self.groups_into(x, x_first, first + b * block, dst)
+            });
+        rows
     }
 
     /// Adds groups `first..` of untrimmed output rows (a group is `stride` rows; as many
@@ -547,7 +551,7 @@ impl ConvTranspose1d {
     /// `[frames, in] x [in, taps * out]`, onto the groups seen as rows of `stride * out`
     /// values. The phases are added in order, whichever frames `x` holds, so a stream that
     /// keeps the last frames of the previous chunk gives exactly the whole signal's rows.
-    pub(crate) fn groups_into(&self, x: &[f32], x_first: usize, first: usize, dst: &mut [f32]) {
+    fn groups_into(&self, x: &[f32], x_first: usize, first: usize, dst: &mut [f32]) {
         let ConvSpec { in_channels: ci, out_channels: co, stride: s, .. } = self.spec();
         let x_end = x_first + x.len() / ci;
         let end = first + dst.len() / (s * co);

@@ -150,8 +150,7 @@ impl StreamingModule for ConvTransposeStream<'_> {
         let full = (self.seen - 1) * s + k;
         let end_row = if last { full - right } else { usize::MAX };
         let groups = if last { (full - right).div_ceil(s) } else { self.seen }.max(self.next);
-        let mut rows: Vec<f32> = self.conv.bias().repeat((groups - self.next) * s);
-        self.conv.groups_into(&self.tail, self.tail_first, self.next, &mut rows);
+        let mut rows = self.conv.groups(&self.tail, self.tail_first, self.next, groups - self.next);
         let first_row = self.next * s;
         let (from, to) = (left.max(first_row), end_row.min(groups * s).max(left.max(first_row)));
         self.next = groups;
