@@ -41,7 +41,7 @@ impl<'m, R: Read + Seek> EcdcDecoder<'m, R> {
         let mut payload = PayloadReader::seekable(reader, header, model.config())?;
         let range = range.start..range.end.min(header.audio_len);
         if range.start >= range.end {
-            return Err(EcdcError::Metadata(format!(
+            return Err(EcdcError::Seek(format!(
                 "samples {}..{} are not inside the audio's {} samples",
                 range.start, range.end, header.audio_len
             ))

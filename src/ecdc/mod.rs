@@ -60,6 +60,9 @@ pub enum EcdcError {
         /// The segment being read.
         segment: usize,
     },
+    /// A seek or range that the file cannot serve.
+    #[error("cannot seek: {0}")]
+    Seek(String),
     /// Bytes follow the last segment.
     #[error("trailing bytes after the last segment")]
     TrailingBytes,
@@ -359,14 +362,12 @@ impl<R: Read + Seek> PayloadReader<R> {
     /// number of bits, so the offset is known.
     pub fn seek(&mut self, point: &SeekPoint) -> Result<()> {
         let Some(start) = self.start else {
-            return Err(
-                EcdcError::Metadata("a reader made with PayloadReader::new cannot seek".into()).into()
-            );
+            return Err(EcdcError::Seek("a reader made with PayloadReader::new cannot seek".into()).into());
         };
         let frame_bits = self.num_codebooks as u64 * self.bits as u64;
         let scale_bytes = if self.normalize { 4 } else { 0 };
         if self.segment_frames(point.segment).is_none_or(|frames| point.frame >= frames) {
-            return Err(EcdcError::Metadata(format!(
+            return Err(EcdcError::Seek(format!(
                 "frame {} of segment {} is past the end of the audio",
                 point.frame, point.segment
             ))
