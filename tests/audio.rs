@@ -197,3 +197,33 @@ fn atomic_writes_get_ordinary_permissions() {
     atomic::write(&ours, |_| Ok(())).unwrap();
     assert_eq!(mode(&ours), 0o640, "a replaced file keeps its mode");
 }
+
+#[test]
+fn every_format_reads_the_same_a_chunk_at_a_time() {
+    // The command line encodes any input chunk by chunk (AudioChunks, then StreamingConverter);
+    // put together, the chunks are the whole file as `read` decodes it.
+    for name in [
+        "speech-24khz.wav",
+        "speech-44k-stereo.wav",
+        "speech-44k-stereo.mp3",
+        "speech-44k-stereo.flac",
+        "speech-44k-stereo.m4a",
+        "speech-44k-stereo.ogg",
+    ] {
+        let path = common::root().join("tests/fixtures/samples").join(name);
+        let whole = audio::read(&path).unwrap();
+        let mut chunks = audio::AudioChunks::open(&path).unwrap();
+        assert_eq!(
+            (chunks.sample_rate(), chunks.channels()),
+            (whole.sample_rate, whole.channels.len()),
+            "{name}"
+        );
+        let mut joined = vec![Vec::new(); whole.channels.len()];
+        for size in [1, 777, 5000].into_iter().cycle() {
+            let Some(chunk) = chunks.next_chunk(size).unwrap() else { break };
+            assert!(chunk.len() <= size, "{name}");
+            joined.iter_mut().zip(chunk.channels).for_each(|(j, c)| j.extend(c));
+        }
+        assert_eq!(joined, whole.channels, "{name}");
+    }
+}

@@ -5,8 +5,8 @@ mod convert;
 mod read;
 mod write;
 
-pub use convert::convert;
-pub use read::{read, read_bytes, WavChunks, SAMPLE_RATES};
+pub use convert::{convert, StreamingConverter};
+pub use read::{read, read_bytes, AudioChunks, WavChunks, SAMPLE_RATES};
 pub use write::{wav_bytes, write_wav, WavFormat, WavStream};
 
 /// Decoded audio: `[channels][samples]` f32 at `sample_rate`.

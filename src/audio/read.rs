@@ -3,11 +3,11 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 use super::Audio;
@@ -74,51 +74,168 @@ fn deinterleave(interleaved: &[f32], channels: usize, sample_rate: u32) -> Audio
 }
 
 fn read_with_symphonia(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
-    let symphonia = |e: SymphoniaError| bad(format!("cannot decode: {e}"));
-    let source = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
-    let mut hint = Hint::new();
-    if let Some(extension) = extension {
-        hint.with_extension(extension);
+    let mut track = Track::open(Box::new(Cursor::new(bytes.to_vec())), extension)?;
+    let mut interleaved = Vec::new();
+    while let Some(samples) = track.next_packet()? {
+        interleaved.extend_from_slice(samples);
     }
-    let mut format = symphonia::default::get_probe()
-        .probe(&hint, source, FormatOptions::default(), MetadataOptions::default())
-        .map_err(symphonia)?;
-    let track = format.default_track(TrackType::Audio).ok_or_else(|| bad("no audio track".into()))?;
-    let params =
-        track.codec_params.as_ref().and_then(|p| p.audio()).ok_or_else(|| bad("no audio codec".into()))?;
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(symphonia)?;
-    let track_id = track.id;
-    let (mut interleaved, mut spec) = (Vec::new(), None);
-    let mut buffer = Vec::new();
-    loop {
-        let packet = match format.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => break,
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(symphonia(e)),
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        match decoder.decode(&packet) {
-            Ok(decoded) => {
-                let this = (decoded.spec().rate(), decoded.spec().channels().count());
-                if *spec.get_or_insert(this) != this {
-                    return Err(bad("the stream changes sample rate or channel count".into()));
-                }
-                buffer.resize(decoded.samples_interleaved(), 0f32);
-                decoded.copy_to_slice_interleaved(&mut buffer);
-                interleaved.extend_from_slice(&buffer);
-            }
-            // A corrupt packet is skipped, as players do; the rest of the stream still decodes.
-            Err(SymphoniaError::DecodeError(_)) => {}
-            Err(e) => return Err(symphonia(e)),
-        }
-    }
-    let (rate, channels) = spec.ok_or_else(|| bad("no audio could be decoded".into()))?;
+    let (rate, channels) = track.spec.ok_or_else(|| bad("no audio could be decoded".into()))?;
     Ok(deinterleave(&interleaved, channels, rate))
+}
+
+/// The default audio track of a file symphonia reads, decoded a packet at a time.
+struct Track {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    /// Sample rate and channels, from the first decoded packet.
+    spec: Option<(u32, usize)>,
+    buffer: Vec<f32>,
+}
+
+impl Track {
+    fn open(source: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Self> {
+        let source = MediaSourceStream::new(source, Default::default());
+        let mut hint = Hint::new();
+        if let Some(extension) = extension {
+            hint.with_extension(extension);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(&hint, source, FormatOptions::default(), MetadataOptions::default())
+            .map_err(symphonia_error)?;
+        let track = format.default_track(TrackType::Audio).ok_or_else(|| bad("no audio track".into()))?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| bad("no audio codec".into()))?;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(params, &AudioDecoderOptions::default())
+            .map_err(symphonia_error)?;
+        let track_id = track.id;
+        Ok(Self { format, decoder, track_id, spec: None, buffer: Vec::new() })
+    }
+
+    /// The next packet's samples, interleaved; `None` at the end of the track.
+    fn next_packet(&mut self) -> Result<Option<&[f32]>> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return Ok(None),
+                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(symphonia_error(e)),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(decoded) => {
+                    let this = (decoded.spec().rate(), decoded.spec().channels().count());
+                    if *self.spec.get_or_insert(this) != this {
+                        return Err(bad("the stream changes sample rate or channel count".into()));
+                    }
+                    self.buffer.resize(decoded.samples_interleaved(), 0f32);
+                    decoded.copy_to_slice_interleaved(&mut self.buffer);
+                    return Ok(Some(&self.buffer));
+                }
+                // A corrupt packet is skipped, as players do; the rest of the stream still decodes.
+                Err(SymphoniaError::DecodeError(_)) => {}
+                Err(e) => return Err(symphonia_error(e)),
+            }
+        }
+    }
+}
+
+fn symphonia_error(e: SymphoniaError) -> Error {
+    bad(format!("cannot decode: {e}"))
+}
+
+/// An audio file of any format [`read`] takes, read a chunk at a time so that a long input
+/// never sits in memory whole: WAV through hound, the rest through symphonia a packet at a time.
+pub struct AudioChunks {
+    source: ChunkSource,
+    path: std::path::PathBuf,
+}
+
+enum ChunkSource {
+    Wav(WavChunks),
+    /// A decoded track, and the decoded samples (interleaved) not yet given.
+    Track {
+        track: Track,
+        pending: Vec<f32>,
+        ended: bool,
+    },
+}
+
+impl AudioChunks {
+    /// Opens `path` and reads as far as its sample rate and channel count.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let with_path = |e: Error| match e {
+            Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
+            other => other,
+        };
+        if let Some(wav) = WavChunks::open(path)? {
+            return Ok(Self { source: ChunkSource::Wav(wav), path: path.to_owned() });
+        }
+        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let extension = path.extension().and_then(|e| e.to_str());
+        let mut track = Track::open(Box::new(file), extension).map_err(with_path)?;
+        let pending = track.next_packet().map_err(with_path)?.unwrap_or_default().to_vec();
+        let Some((rate, channels)) = track.spec else {
+            return Err(with_path(bad("no audio could be decoded".into())));
+        };
+        if channels == 0 || !SAMPLE_RATES.contains(&rate) {
+            return Err(with_path(bad(format!("{channels} channels at {rate} Hz"))));
+        }
+        Ok(Self { source: ChunkSource::Track { track, pending, ended: false }, path: path.to_owned() })
+    }
+
+    /// Samples per second.
+    pub fn sample_rate(&self) -> u32 {
+        match &self.source {
+            ChunkSource::Wav(wav) => wav.sample_rate(),
+            ChunkSource::Track { track, .. } => track.spec.map_or(0, |s| s.0),
+        }
+    }
+
+    /// Channels.
+    pub fn channels(&self) -> usize {
+        match &self.source {
+            ChunkSource::Wav(wav) => wav.channels(),
+            ChunkSource::Track { track, .. } => track.spec.map_or(0, |s| s.1),
+        }
+    }
+
+    /// The next `frames` frames (fewer at the end) as [`Audio`], or `None` at the end.
+    pub fn next_chunk(&mut self, frames: usize) -> Result<Option<Audio>> {
+        let (rate, channels) = (self.sample_rate(), self.channels());
+        let ChunkSource::Track { track, pending, ended } = &mut self.source else {
+            let ChunkSource::Wav(wav) = &mut self.source else { unreachable!("two kinds") };
+            return wav.next_chunk(frames);
+        };
+        let wanted = frames.max(1) * channels;
+        while pending.len() < wanted && !*ended {
+            match track.next_packet() {
+                Ok(Some(samples)) => pending.extend_from_slice(samples),
+                Ok(None) => *ended = true,
+                Err(Error::Audio { reason, .. }) => {
+                    return Err(Error::Audio { path: self.path.clone(), reason })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if pending.is_empty() {
+            return Ok(None);
+        }
+        let take = wanted.min(pending.len());
+        let audio = deinterleave(&pending[..take], channels, rate);
+        pending.drain(..take);
+        crate::pcm::check_finite(&audio.channels)?;
+        Ok(Some(audio))
+    }
 }
 
 /// A WAV file read a chunk of frames at a time (hound over a buffered file), so that a long
@@ -147,6 +264,11 @@ impl WavChunks {
     /// Samples per second.
     pub fn sample_rate(&self) -> u32 {
         self.reader.spec().sample_rate
+    }
+
+    /// Channels.
+    pub fn channels(&self) -> usize {
+        self.reader.spec().channels as usize
     }
 
     /// The next `frames` frames (fewer at the end) as [`Audio`], or `None` at the end.

@@ -1,9 +1,10 @@
-//! `encodec encode INPUT OUTPUT.ecdc`: streamed through the model a chunk at a time.
+//! `encodec encode INPUT OUTPUT.ecdc`: read, converted and streamed through the model a chunk
+//! at a time, in memory that does not grow with the input.
 
 use std::io::{BufReader, BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use encodec::audio::{self, Audio};
+use encodec::audio::{self, StreamingConverter};
 use encodec::ecdc::{self, Header, PayloadWriter};
 use encodec::{atomic, hub, Bandwidth, Error};
 
@@ -48,31 +49,26 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let io = |source| Error::Io { path: args.output.clone(), source };
     let spool = tempfile::tempfile_in(dir).map_err(io)?;
     let mut payload = PayloadWriter::bare(BufWriter::new(spool), config);
-    let mut feed = |audio: &Audio| -> encodec::Result<()> {
-        let pcm = audio::convert(audio, model.sample_rate(), model.channels())?;
-        for chunk in encoder.push(&pcm)? {
+    // Any input streams: read a chunk at a time, remixed and resampled a chunk at a time.
+    let mut input = audio::AudioChunks::open(&args.input)?;
+    let mut converter = StreamingConverter::new(
+        input.sample_rate(),
+        input.channels(),
+        model.sample_rate(),
+        model.channels(),
+    )?;
+    let mut feed = |pcm: &[Vec<f32>]| -> encodec::Result<()> {
+        for chunk in encoder.push(pcm)? {
             payload.push(&chunk)?;
         }
         Ok(())
     };
     let bar = ui.step(format!("encoding at {} kbps", bandwidth.kbps()));
-    match audio::WavChunks::open(&args.input)? {
-        // A WAV file at the model's rate streams through in flat memory.
-        Some(mut wav) if wav.sample_rate() == model.sample_rate() => {
-            while let Some(audio) = wav.next_chunk(CHUNK)? {
-                feed(&audio)?;
-            }
-        }
-        // Other formats and rates are read and resampled whole, then streamed to the model.
-        _ => {
-            let input = audio::read(&args.input)?;
-            let pcm = audio::convert(&input, model.sample_rate(), model.channels())?;
-            for start in (0..pcm[0].len()).step_by(CHUNK) {
-                let channels = pcm.iter().map(|c| c[start..(start + CHUNK).min(c.len())].to_vec()).collect();
-                feed(&Audio { sample_rate: model.sample_rate(), channels })?;
-            }
-        }
+    let frames = (CHUNK as u64 * input.sample_rate() as u64 / model.sample_rate() as u64).max(1) as usize;
+    while let Some(audio) = input.next_chunk(frames)? {
+        feed(&converter.push(&audio)?)?;
     }
+    feed(&converter.finish()?)?;
     let (rest, audio_len) = encoder.finish()?;
     for chunk in rest {
         payload.push(&chunk)?;
