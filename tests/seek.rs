@@ -46,6 +46,13 @@ fn decode_range(
     pcm
 }
 
+/// A seekable reader of the payload in `bytes`.
+fn payload<'a>(model: &Encodec, bytes: &'a [u8]) -> PayloadReader<Cursor<&'a [u8]>> {
+    let mut reader = Cursor::new(bytes);
+    let header = Header::read(&mut reader).unwrap();
+    PayloadReader::seekable(reader, &header, model.config()).unwrap()
+}
+
 fn slice(pcm: &[Vec<f32>], range: Range<usize>) -> Vec<Vec<f32>> {
     pcm.iter().map(|c| c[range.clone()].to_vec()).collect()
 }
@@ -101,9 +108,7 @@ fn the_payload_reader_seeks_to_any_frame() {
     ecdc::write(&mut bytes, &codes, model.config()).unwrap();
     let segment = &codes.segments[0];
     for frame in 0..segment.num_frames() {
-        let mut reader = Cursor::new(&bytes);
-        let header = Header::read(&mut reader).unwrap();
-        let mut payload = PayloadReader::seekable(reader, &header, model.config()).unwrap();
+        let mut payload = payload(&model, &bytes);
         payload.seek(&SeekPoint { segment: 0, frame, sample: frame * 320 }).unwrap();
         let chunk = payload.next_chunk(3).unwrap().unwrap();
         let end = (frame + 3).min(segment.num_frames());
@@ -117,9 +122,7 @@ fn the_payload_reader_seeks_to_any_frame() {
     let mut bytes = Vec::new();
     ecdc::write(&mut bytes, &codes, model.config()).unwrap();
     for (index, segment) in codes.segments.iter().enumerate().rev() {
-        let mut reader = Cursor::new(&bytes);
-        let header = Header::read(&mut reader).unwrap();
-        let mut payload = PayloadReader::seekable(reader, &header, model.config()).unwrap();
+        let mut payload = payload(&model, &bytes);
         payload.seek(&SeekPoint { segment: index, frame: 0, sample: index * 47_520 }).unwrap();
         let chunk = payload.next_chunk(usize::MAX).unwrap().unwrap();
         assert_eq!((chunk.segment, chunk.scale, &chunk.codes), (index, segment.scale, &segment.codes));
@@ -142,10 +145,9 @@ fn ranges_outside_the_audio_are_errors() {
     // A range reaching past the end is cut at the end.
     assert_eq!(decode_range(&model, &bytes, 100..len * 2, 75, 8)[0].len(), len - 100);
     // A frame past the end, and a reader that cannot seek.
+    assert!(payload(&model, &bytes).seek(&SeekPoint { segment: 0, frame: 1000, sample: 320_000 }).is_err());
     let mut reader = Cursor::new(&bytes);
     let header = Header::read(&mut reader).unwrap();
-    let mut payload = PayloadReader::seekable(reader.clone(), &header, model.config()).unwrap();
-    assert!(payload.seek(&SeekPoint { segment: 0, frame: 1000, sample: 320_000 }).is_err());
     let mut payload = PayloadReader::new(reader, &header, model.config()).unwrap();
     assert!(payload.seek(&SeekPoint { segment: 0, frame: 1, sample: 320 }).is_err());
 }

@@ -22,10 +22,15 @@ pub fn read(path: impl AsRef<Path>) -> Result<Audio> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     let hint = path.extension().and_then(|e| e.to_str());
-    read_bytes(&bytes, hint).map_err(|reason| match reason {
+    read_bytes(&bytes, hint).map_err(at(path))
+}
+
+/// Names `path` in an audio error raised where the path was not known.
+fn at(path: &Path) -> impl Fn(Error) -> Error + '_ {
+    move |e| match e {
         Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
         other => other,
-    })
+    }
 }
 
 /// Decodes an audio file held in memory; `extension` (like `"mp3"`) helps format detection.
@@ -173,17 +178,14 @@ impl AudioChunks {
     /// Opens `path` and reads as far as its sample rate and channel count.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let with_path = |e: Error| match e {
-            Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
-            other => other,
-        };
+        let with_path = at(path);
         if let Some(wav) = WavChunks::open(path)? {
             return Ok(Self { source: ChunkSource::Wav(wav), path: path.to_owned() });
         }
         let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
         let extension = path.extension().and_then(|e| e.to_str());
-        let mut track = Track::open(Box::new(file), extension).map_err(with_path)?;
-        let pending = track.next_packet().map_err(with_path)?.unwrap_or_default().to_vec();
+        let mut track = Track::open(Box::new(file), extension).map_err(&with_path)?;
+        let pending = track.next_packet().map_err(&with_path)?.unwrap_or_default().to_vec();
         let Some((rate, channels)) = track.spec else {
             return Err(with_path(bad("no audio could be decoded".into())));
         };
@@ -212,19 +214,15 @@ impl AudioChunks {
     /// The next `frames` frames (fewer at the end) as [`Audio`], or `None` at the end.
     pub fn next_chunk(&mut self, frames: usize) -> Result<Option<Audio>> {
         let (rate, channels) = (self.sample_rate(), self.channels());
-        let ChunkSource::Track { track, pending, ended } = &mut self.source else {
-            let ChunkSource::Wav(wav) = &mut self.source else { unreachable!("two kinds") };
-            return wav.next_chunk(frames);
+        let (track, pending, ended) = match &mut self.source {
+            ChunkSource::Wav(wav) => return wav.next_chunk(frames),
+            ChunkSource::Track { track, pending, ended } => (track, pending, ended),
         };
         let wanted = frames.max(1) * channels;
         while pending.len() < wanted && !*ended {
-            match track.next_packet() {
-                Ok(Some(samples)) => pending.extend_from_slice(samples),
-                Ok(None) => *ended = true,
-                Err(Error::Audio { reason, .. }) => {
-                    return Err(Error::Audio { path: self.path.clone(), reason })
-                }
-                Err(e) => return Err(e),
+            match track.next_packet().map_err(at(&self.path))? {
+                Some(samples) => pending.extend_from_slice(samples),
+                None => *ended = true,
             }
         }
         if pending.is_empty() {
