@@ -106,6 +106,21 @@ pub enum Error {
     /// Bytes that are not a readable `.ecdc` file.
     #[error(".ecdc: {0}")]
     Ecdc(#[from] crate::ecdc::EcdcError),
+    /// The AAC encoder or decoder failed, or the settings are ones it cannot code.
+    #[error("AAC: {0}")]
+    Aac(String),
+    /// An MP4 (`.m4a`) file could not be written or read.
+    #[error("MP4: {0}")]
+    Mp4(String),
+    /// gzip data could not be written or inflated.
+    #[error("gzip: {0}")]
+    Gzip(String),
+    /// The neural model could not be loaded (or does not match the file).
+    #[error("neural model unavailable: {0}")]
+    ModelUnavailable(String),
+    /// A setting out of its range.
+    #[error("{0}")]
+    InvalidSetting(String),
     /// A tensor operation failed (a bug, or an unsupported device).
     #[error("tensor operation: {0}")]
     Candle(#[from] candle_core::Error),

@@ -19,6 +19,8 @@
 pub mod atomic;
 pub mod audio;
 pub mod bench;
+pub mod cache;
+pub mod codecs;
 pub mod codes;
 pub mod config;
 pub mod convert;

@@ -240,3 +240,88 @@ fn convert_writes_a_loadable_model_folder() {
         fails(&encodec(&["convert", s(&root().join("tests/fixtures/convert/not_a_zip.th")), s(&out)], &[]));
     assert!(e.contains("not a PyTorch checkpoint"), "{e}");
 }
+
+#[test]
+fn compress_prints_metadata_and_decompress_reads_every_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("tests/fixtures/samples/speech-espeak-22k.wav");
+    let model = root().join("weights/test-24khz");
+    let original = audio::read(&input).unwrap();
+    for (level, codec) in [("ultra", "ecdc"), ("standard", "aac"), ("lossless", "gzip"), ("off", "stored")] {
+        let out = dir.path().join(format!("out-{level}"));
+        let args = [
+            "compress",
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--level",
+            level,
+            "--model",
+            model.to_str().unwrap(),
+            "--json",
+        ];
+        let json: serde_json::Value = serde_json::from_str(&ok(&encodec(&args, &[]))).unwrap();
+        assert_eq!((json["codec"].as_str(), json["level"].as_str()), (Some(codec), Some(level)));
+        assert_eq!(json["compressed_size"].as_u64(), Some(std::fs::metadata(&out).unwrap().len()));
+        let wav = dir.path().join(format!("back-{level}.wav"));
+        ok(&encodec(
+            &["decompress", out.to_str().unwrap(), wav.to_str().unwrap(), "--model", model.to_str().unwrap()],
+            &[],
+        ));
+        let back = audio::read(&wav).unwrap();
+        assert!((back.duration_s() - original.duration_s()).abs() < 0.001, "{level}");
+    }
+    // Without the model (offline, nothing cached), Ultra falls back and says why.
+    let out = dir.path().join("fallback");
+    let json: serde_json::Value = serde_json::from_str(&ok(&encodec(
+        &["compress", input.to_str().unwrap(), out.to_str().unwrap(), "--json"],
+        &[],
+    )))
+    .unwrap();
+    assert_eq!(json["codec"], "aac");
+    assert!(json["fallback_reason"].as_str().unwrap().contains("HF_HUB_OFFLINE"));
+    // Bad input: one line, nothing written.
+    let garbage = dir.path().join("garbage.wav");
+    std::fs::write(&garbage, b"RIFF\x10\x00\x00\x00WAVEjunk").unwrap();
+    let out = dir.path().join("never");
+    fails(&encodec(
+        &["compress", garbage.to_str().unwrap(), out.to_str().unwrap(), "--level", "lossless"],
+        &[],
+    ));
+    assert!(!out.exists());
+    fails(&encodec(
+        &[
+            "compress",
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--level",
+            "standard",
+            "--aac",
+            "he-v2",
+            "--kbps",
+            "64",
+        ],
+        &[],
+    ));
+}
+
+#[test]
+fn cache_migrate_and_stats_report_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let speech = std::fs::read(root().join("tests/fixtures/samples/speech-espeak-22k.wav")).unwrap();
+    std::fs::write(dir.path().join("a.wav"), &speech).unwrap();
+    std::fs::write(dir.path().join("b.wav"), &speech[..2000]).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(&encodec(&["cache", "stats", d, "--json"], &[]))).unwrap();
+    assert_eq!(
+        (stats["total"]["files"].as_u64(), stats["by_format"]["wav"]["bytes"].as_u64()),
+        (Some(1), Some(speech.len() as u64))
+    );
+    assert_eq!(stats["unreadable"].as_array().unwrap().len(), 1);
+    let args = ["-q", "cache", "migrate", d, "--level", "lossless", "--jobs", "2", "--json"];
+    let summary: serde_json::Value = serde_json::from_str(&ok(&encodec(&args, &[]))).unwrap();
+    assert_eq!((summary["converted"].as_u64(), summary["failed"].as_u64()), (Some(1), Some(1)));
+    assert!(summary["failures"][0][1].as_str().unwrap().contains("b.wav"));
+    let text = ok(&encodec(&["cache", "stats", d], &[]));
+    assert!(text.contains("gzip") && text.contains("MB/min"), "{text}");
+}

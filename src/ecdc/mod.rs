@@ -19,7 +19,8 @@ use crate::stream::SeekPoint;
 use crate::{CodeChunk, CodeSegment, Codes, EncodecConfig, Error, Result};
 use bitpack::{BitPacker, BitUnpacker};
 
-const MAGIC: &[u8; 4] = b"ECDC";
+/// The first four bytes of every `.ecdc` file.
+pub const MAGIC: &[u8; 4] = b"ECDC";
 /// Real metadata is ~60 bytes; anything past this is not an `.ecdc` file.
 const MAX_METADATA_LEN: u32 = 64 * 1024;
 

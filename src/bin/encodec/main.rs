@@ -1,6 +1,8 @@
 //! `encodec`: compress audio to `.ecdc` files with EnCodec and back.
 
 mod bench;
+mod cache;
+mod compress;
 mod convert;
 mod decode;
 mod encode;
@@ -14,7 +16,11 @@ use encodec::Encodec;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
-#[command(name = "encodec", version, about = "EnCodec neural audio codec: audio <-> .ecdc files")]
+#[command(
+    name = "encodec",
+    version,
+    about = "EnCodec neural audio codec: audio <-> .ecdc files, and cache compression levels"
+)]
 struct Cli {
     /// No progress bars.
     #[arg(short, long, global = true)]
@@ -33,6 +39,13 @@ enum Command {
     Info(info::Args),
     /// Convert a Meta checkpoint (.th) into a Hub-layout folder (config.json + model.safetensors).
     Convert(convert::Args),
+    /// Compress an audio file at a cache level (ultra/standard/lossless/off), with fallbacks.
+    Compress(compress::CompressArgs),
+    /// Decode any file `compress` writes (or any audio file) into WAV.
+    Decompress(compress::DecompressArgs),
+    /// Cache folders: migrate to a level, or statistics.
+    #[command(subcommand)]
+    Cache(cache::Command),
     /// Time encoding and decoding (best of several warm runs); prints one JSON line.
     Bench(bench::Args),
 }
@@ -58,6 +71,9 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args, &ui),
         Command::Bench(args) => bench::run(args, &ui),
+        Command::Compress(args) => compress::compress(args, &ui),
+        Command::Decompress(args) => compress::decompress(args, &ui),
+        Command::Cache(command) => cache::run(command, &ui),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

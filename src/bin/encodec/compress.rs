@@ -1,0 +1,147 @@
+//! `encodec compress IN OUT --level ...` and `encodec decompress ANY OUT.wav`: one file through
+//! the library's compression levels and back.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use encodec::audio::{self, WavFormat};
+use encodec::codecs::{self, AacProfile, AacSettings, Compressor, Level, Models, DEFAULT_MIN_SIZE};
+use encodec::hub::HubOptions;
+use encodec::{Bandwidth, Error};
+
+use crate::encode::parse_bandwidth;
+use crate::Ui;
+
+/// The level and its settings, shared by `compress` and `cache migrate`.
+#[derive(clap::Args)]
+pub struct LevelArgs {
+    /// ultra: EnCodec .ecdc; standard: AAC in .m4a; lossless: gzip; off: stored as it is.
+    #[arg(long, value_enum, default_value = "ultra")]
+    level: LevelName,
+    /// Ultra: EnCodec bandwidth in kbps (1.5, 3, 6, 12, 24).
+    #[arg(long, default_value = "6", value_parser = parse_bandwidth)]
+    bandwidth: Bandwidth,
+    /// Standard: the AAC flavour.
+    #[arg(long, value_enum, default_value = "lc")]
+    aac: AacName,
+    /// Standard: AAC bitrate in kbps (LC 16-320, default 64; HE-AAC 16-48, default 32 for
+    /// v1 and 24 for v2).
+    #[arg(long)]
+    kbps: Option<u32>,
+    /// Files smaller than this many bytes are stored as they are.
+    #[arg(long, default_value_t = DEFAULT_MIN_SIZE)]
+    min_size: u64,
+    /// Ultra: a folder or Hub repository id for the EnCodec model (default
+    /// facebook/encodec_24khz; .ecdc inputs use the model they name).
+    #[arg(long)]
+    model: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LevelName {
+    Ultra,
+    Standard,
+    Lossless,
+    Off,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AacName {
+    Lc,
+    HeV1,
+    HeV2,
+}
+
+impl LevelArgs {
+    /// The compressor these settings describe.
+    pub fn compressor(&self, ui: &Ui) -> encodec::Result<Compressor> {
+        let level = match self.level {
+            LevelName::Ultra => Level::Ultra { bandwidth: self.bandwidth },
+            LevelName::Standard => {
+                let (profile, default_kbps) = match self.aac {
+                    AacName::Lc => (AacProfile::Lc, 64),
+                    AacName::HeV1 => (AacProfile::HeV1, 32),
+                    AacName::HeV2 => (AacProfile::HeV2, 24),
+                };
+                Level::Standard(AacSettings::new(profile, self.kbps.unwrap_or(default_kbps))?)
+            }
+            LevelName::Lossless => Level::Lossless,
+            LevelName::Off => Level::Off,
+        };
+        Ok(Compressor::new(level, models(self.model.clone(), ui)).with_min_size(self.min_size))
+    }
+}
+
+fn models(spec: Option<String>, ui: &Ui) -> Models {
+    Models::spec(spec, HubOptions { progress: !ui.quiet, ..HubOptions::from_env() })
+}
+
+#[derive(clap::Args)]
+pub struct CompressArgs {
+    /// The audio file (WAV, MP3, M4A/AAC, FLAC, Ogg, .ecdc, or any of them gzipped).
+    input: PathBuf,
+    /// The file to write (may be the input itself: replaced atomically).
+    output: PathBuf,
+    #[command(flatten)]
+    level: LevelArgs,
+    /// Print what was done as JSON (codec, level, sizes, ratio, duration, fallback reason).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn compress(args: CompressArgs, ui: &Ui) -> encodec::Result<()> {
+    let compressor = args.level.compressor(ui)?;
+    let bar = ui.step(format!("compressing at level {}", compressor.level()));
+    let metadata = compressor.compress_file(&args.input, &args.output);
+    bar.finish_and_clear();
+    let metadata = metadata?;
+    if args.json {
+        println!("{}", serde_json::to_string(&metadata).expect("plain fields"));
+    } else if !ui.quiet {
+        eprintln!(
+            "{}: {:?}, {} -> {} bytes ({:.1}x), {:.2} s{}",
+            args.output.display(),
+            metadata.codec,
+            metadata.original_size,
+            metadata.compressed_size,
+            metadata.ratio,
+            metadata.duration_s,
+            metadata.fallback_reason.map(|r| format!("; fell back: {r}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct DecompressArgs {
+    /// Any file `compress` writes (.ecdc, .m4a, gzip, WAV) or any audio file it reads.
+    input: PathBuf,
+    /// The WAV file to write, or `-` for stdout.
+    output: PathBuf,
+    /// For .ecdc files: a folder or Hub repository id; by default the model named in the file.
+    #[arg(long)]
+    model: Option<String>,
+    /// Write 32-bit float samples instead of 16-bit integers.
+    #[arg(long)]
+    float: bool,
+}
+
+pub fn decompress(args: DecompressArgs, ui: &Ui) -> encodec::Result<()> {
+    let bytes =
+        std::fs::read(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
+    let bar = ui.step("decoding");
+    let decoded = codecs::decompress(&bytes, &models(args.model, ui));
+    bar.finish_and_clear();
+    let audio = decoded?.audio;
+    let format = if args.float { WavFormat::Float32 } else { WavFormat::Pcm16 };
+    if args.output.as_os_str() == "-" {
+        let wav = audio::wav_bytes(&audio.channels, audio.sample_rate, format)?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(&wav)
+            .and_then(|()| out.flush())
+            .map_err(|source| Error::Io { path: "<stdout>".into(), source })
+    } else {
+        audio::write_wav(&args.output, &audio.channels, audio.sample_rate, format)
+    }
+}

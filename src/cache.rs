@@ -1,0 +1,333 @@
+//! Cache tools: migrate a folder of audio files to a compression level in place, safely, and
+//! count what a folder holds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::codecs::{decompress, Codec, Compressor, Format, Level, Models};
+use crate::{Error, Result};
+
+/// The file extensions the cache tools look at (case-insensitive).
+pub const AUDIO_EXTENSIONS: [&str; 8] = ["m4a", "aac", "mp3", "mp3z", "wav", "flac", "ogg", "ecdc"];
+
+/// Durations may differ by this much after a round trip: resampling rounds to a sample.
+const DURATION_TOLERANCE_S: f64 = 0.001;
+
+/// What happened to one file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Replaced by its compressed form.
+    Converted {
+        /// What the new file holds.
+        codec: Codec,
+    },
+    /// Already at the level (a re-run, or an AAC file no larger than Standard asks): untouched.
+    AlreadyDone,
+    /// Left as it was, because the level could not do better than the file already is.
+    Kept {
+        /// Why.
+        reason: String,
+    },
+    /// Left as it was, because it could not be read or converted.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// One file's migration.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileReport {
+    /// The file.
+    pub path: PathBuf,
+    /// What happened to it.
+    pub outcome: Outcome,
+    /// Its size before.
+    pub bytes_before: u64,
+    /// Its size after (the same unless converted).
+    pub bytes_after: u64,
+    /// Seconds of audio (0 if it could not be read).
+    pub duration_s: f64,
+}
+
+/// A whole migration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MigrationSummary {
+    /// Audio files found.
+    pub files: usize,
+    /// Files replaced.
+    pub converted: usize,
+    /// Files already at the level.
+    pub already_done: usize,
+    /// Files left as they were by choice.
+    pub kept: usize,
+    /// Files left as they were because they failed.
+    pub failed: usize,
+    /// Bytes of all files before.
+    pub bytes_before: u64,
+    /// Bytes of all files after.
+    pub bytes_after: u64,
+    /// Seconds of audio in the files that could be read.
+    pub duration_s: f64,
+    /// MB (10^6 bytes) per minute of audio before, over the files that could be read.
+    pub mb_per_minute_before: f64,
+    /// The same after.
+    pub mb_per_minute_after: f64,
+    /// Stale temporary files of an interrupted run, removed first.
+    pub stale_temporaries_removed: usize,
+    /// Each file that failed, and why.
+    pub failures: Vec<(PathBuf, String)>,
+}
+
+/// Converts every audio file under `dir` ([`AUDIO_EXTENSIONS`]) to the compressor's level, in
+/// place and under its own name (every output names its codec in its magic bytes): decode,
+/// re-encode, check that the new file decodes to the same duration, then atomically replace.
+///
+/// A process killed at any instant leaves each file either old or new, and a re-run picks up
+/// where it stopped (files already at the level are left alone). A file is only replaced by the
+/// level asked for, and only if smaller: when the level falls back (no model weights, say), the
+/// file is kept, so that a lossy file is not re-encoded into another lossy one for nothing.
+/// Runs `jobs` files at a time; `on_file` hears of each as it is done, with the number of files.
+pub fn migrate(
+    dir: &Path,
+    compressor: &Compressor,
+    jobs: usize,
+    on_file: impl Fn(&FileReport, usize) + Sync,
+) -> Result<MigrationSummary> {
+    let (files, stale) = audio_files(dir)?;
+    let mut summary = MigrationSummary { stale_temporaries_removed: stale, ..Default::default() };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .thread_name(|i| format!("encodec-migrate-{i}"))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    let reports: Vec<FileReport> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|path| {
+                let report = migrate_file(path, compressor);
+                on_file(&report, files.len());
+                report
+            })
+            .collect()
+    });
+    summary.files = reports.len();
+    // Files that could not be read have no duration: the per-minute figures leave them out.
+    let (mut readable_before, mut readable_after) = (0, 0);
+    for report in reports {
+        if report.duration_s > 0.0 {
+            readable_before += report.bytes_before;
+            readable_after += report.bytes_after;
+        }
+        summary.bytes_before += report.bytes_before;
+        summary.bytes_after += report.bytes_after;
+        summary.duration_s += report.duration_s;
+        match report.outcome {
+            Outcome::Converted { .. } => summary.converted += 1,
+            Outcome::AlreadyDone => summary.already_done += 1,
+            Outcome::Kept { .. } => summary.kept += 1,
+            Outcome::Failed { error } => {
+                summary.failed += 1;
+                summary.failures.push((report.path, error));
+            }
+        }
+    }
+    summary.mb_per_minute_before = per_minute(readable_before, summary.duration_s);
+    summary.mb_per_minute_after = per_minute(readable_after, summary.duration_s);
+    Ok(summary)
+}
+
+fn migrate_file(path: &Path, compressor: &Compressor) -> FileReport {
+    let mut report = FileReport {
+        path: path.to_owned(),
+        outcome: Outcome::AlreadyDone,
+        bytes_before: 0,
+        bytes_after: 0,
+        duration_s: 0.0,
+    };
+    match convert_file(path, compressor, &mut report) {
+        Ok(outcome) => report.outcome = outcome,
+        Err(e) => {
+            report.outcome = Outcome::Failed { error: e.to_string() };
+            report.bytes_after = report.bytes_before;
+        }
+    }
+    report
+}
+
+fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -> Result<Outcome> {
+    let original = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    report.bytes_before = original.len() as u64;
+    report.bytes_after = report.bytes_before;
+    let packed = compressor.compress(&original).map_err(|e| crate::codecs::name_input(e, path))?;
+    report.duration_s = packed.metadata.duration_s;
+    if packed.bytes == original {
+        let done = match compressor.level() {
+            Level::Ultra { .. } => Format::of(&original) == Format::Ecdc,
+            Level::Standard(_) => matches!(Format::of(&original), Format::Mp4 | Format::Adts),
+            Level::Lossless => Format::of(&original) == Format::Gzip,
+            Level::Off => true,
+        };
+        return Ok(if done {
+            Outcome::AlreadyDone
+        } else {
+            Outcome::Kept { reason: packed.metadata.fallback_reason.unwrap_or_else(|| "unchanged".into()) }
+        });
+    }
+    if packed.metadata.codec != level_codec(compressor.level()) {
+        let reason = packed.metadata.fallback_reason.unwrap_or_default();
+        return Ok(Outcome::Kept { reason: format!("{} not produced: {reason}", compressor.level()) });
+    }
+    if packed.bytes.len() >= original.len() {
+        let reason = format!("{} bytes would become {}", original.len(), packed.bytes.len());
+        return Ok(Outcome::Kept { reason });
+    }
+    // The new file must play back as long as the old one before it replaces it.
+    let decoded = decompress(&packed.bytes, compressor.models())?.audio.duration_s();
+    if (decoded - packed.metadata.duration_s).abs() > DURATION_TOLERANCE_S {
+        return Err(Error::InvalidSetting(format!(
+            "the new file decodes to {decoded:.4} s, the original is {:.4} s; kept the original",
+            packed.metadata.duration_s
+        )));
+    }
+    crate::atomic::write_bytes(path, &packed.bytes)?;
+    sync_dir(path);
+    report.bytes_after = packed.bytes.len() as u64;
+    Ok(Outcome::Converted { codec: packed.metadata.codec })
+}
+
+/// The codec a level's own output has.
+fn level_codec(level: Level) -> Codec {
+    match level {
+        Level::Ultra { .. } => Codec::Ecdc,
+        Level::Standard(_) => Codec::Aac,
+        Level::Lossless => Codec::Gzip,
+        Level::Off => Codec::Stored,
+    }
+}
+
+/// Makes a rename durable across a power cut, not only a killed process (best effort).
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+}
+
+/// The audio files under `dir`, sorted, not following symbolic links; removes the temporary
+/// files (`.encodec-*.part`) an interrupted write left, and says how many.
+fn audio_files(dir: &Path) -> Result<(Vec<PathBuf>, usize)> {
+    let mut files = Vec::new();
+    let mut stale = 0;
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(io(&path))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() && name.starts_with(".encodec-") && name.ends_with(".part") {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+                stale += 1;
+            } else if kind.is_file() && is_audio_name(&path) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok((files, stale))
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_owned(), source }
+}
+
+fn is_audio_name(path: &Path) -> bool {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    extension.is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.as_str()))
+}
+
+/// Totals for one format in a folder.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FormatStats {
+    /// Files.
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Seconds of audio.
+    pub duration_s: f64,
+    /// MB (10^6 bytes) per minute of audio.
+    pub mb_per_minute: f64,
+}
+
+/// What a folder holds, by format (told by magic bytes, not by extension).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CacheStats {
+    /// Totals over every readable file.
+    pub total: FormatStats,
+    /// Totals per format.
+    pub by_format: BTreeMap<Format, FormatStats>,
+    /// Files that could not be read as audio, and why.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+/// A file's format, bytes and seconds of audio.
+type Measured = (Format, u64, f64);
+
+/// Counts the audio files under `dir`: files, bytes and MB per minute by format. Durations come
+/// from the headers of `.ecdc` files (no model needed) and by decoding the others.
+pub fn stats(dir: &Path, jobs: usize) -> Result<CacheStats> {
+    let (files, _) = audio_files(dir)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    let models = Models::none();
+    let measured: Vec<(PathBuf, Result<Measured>)> = pool.install(|| {
+        files
+            .into_par_iter()
+            .map(|path| {
+                let result = std::fs::read(&path)
+                    .map_err(|source| Error::Io { path: path.clone(), source })
+                    .and_then(|bytes| {
+                        let duration = crate::codecs::duration_s(&bytes, &models)?;
+                        Ok((Format::of(&bytes), bytes.len() as u64, duration))
+                    });
+                (path, result)
+            })
+            .collect()
+    });
+    let mut stats = CacheStats::default();
+    for (path, result) in measured {
+        match result {
+            Ok((format, bytes, duration)) => {
+                for totals in [stats.by_format.entry(format).or_default(), &mut stats.total] {
+                    totals.files += 1;
+                    totals.bytes += bytes;
+                    totals.duration_s += duration;
+                }
+            }
+            Err(e) => stats.unreadable.push((path, e.to_string())),
+        }
+    }
+    for totals in stats.by_format.values_mut().chain([&mut stats.total]) {
+        totals.mb_per_minute = per_minute(totals.bytes, totals.duration_s);
+    }
+    Ok(stats)
+}
+
+/// MB (10^6 bytes) per minute of audio.
+pub fn per_minute(bytes: u64, duration_s: f64) -> f64 {
+    if duration_s > 0.0 {
+        bytes as f64 / 1e6 / (duration_s / 60.0)
+    } else {
+        0.0
+    }
+}
