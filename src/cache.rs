@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::codecs::{decompress, Codec, Compressor, Format, Level, Models};
+use crate::codecs::{decompress, Codec, Compressor, Format, Models};
 use crate::{Error, Result};
 
 /// The file extensions the cache tools look at (case-insensitive).
@@ -100,11 +100,7 @@ pub fn migrate(
 ) -> Result<MigrationSummary> {
     let (files, stale) = audio_files(dir)?;
     let mut summary = MigrationSummary { stale_temporaries_removed: stale, ..Default::default() };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .thread_name(|i| format!("encodec-migrate-{i}"))
-        .build()
-        .map_err(|e| Error::Threads(e.to_string()))?;
+    let pool = pool(jobs)?;
     let reports: Vec<FileReport> = pool.install(|| {
         files
             .par_iter()
@@ -166,19 +162,13 @@ fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -
     let packed = compressor.compress(&original).map_err(|e| crate::codecs::name_input(e, path))?;
     report.duration_s = packed.metadata.duration_s;
     if packed.bytes == original {
-        let done = match compressor.level() {
-            Level::Ultra { .. } => Format::of(&original) == Format::Ecdc,
-            Level::Standard(_) => matches!(Format::of(&original), Format::Mp4 | Format::Adts),
-            Level::Lossless => Format::of(&original) == Format::Gzip,
-            Level::Off => true,
-        };
-        return Ok(if done {
+        return Ok(if compressor.level().writes(Format::of(&original)) {
             Outcome::AlreadyDone
         } else {
             Outcome::Kept { reason: packed.metadata.fallback_reason.unwrap_or_else(|| "unchanged".into()) }
         });
     }
-    if packed.metadata.codec != level_codec(compressor.level()) {
+    if packed.metadata.codec != compressor.level().codec() {
         let reason = packed.metadata.fallback_reason.unwrap_or_default();
         return Ok(Outcome::Kept { reason: format!("{} not produced: {reason}", compressor.level()) });
     }
@@ -200,14 +190,13 @@ fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -
     Ok(Outcome::Converted { codec: packed.metadata.codec })
 }
 
-/// The codec a level's own output has.
-fn level_codec(level: Level) -> Codec {
-    match level {
-        Level::Ultra { .. } => Codec::Ecdc,
-        Level::Standard(_) => Codec::Aac,
-        Level::Lossless => Codec::Gzip,
-        Level::Off => Codec::Stored,
-    }
+/// A pool of `jobs` threads to work on files in parallel.
+fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .thread_name(|i| format!("encodec-files-{i}"))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))
 }
 
 /// Makes a rename durable across a power cut, not only a killed process (best effort).
@@ -285,10 +274,7 @@ type Measured = (Format, u64, f64);
 /// from the headers of `.ecdc` files (no model needed) and by decoding the others.
 pub fn stats(dir: &Path, jobs: usize) -> Result<CacheStats> {
     let (files, _) = audio_files(dir)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .map_err(|e| Error::Threads(e.to_string()))?;
+    let pool = pool(jobs)?;
     let models = Models::none();
     let measured: Vec<(PathBuf, Result<Measured>)> = pool.install(|| {
         files

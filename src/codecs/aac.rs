@@ -400,7 +400,12 @@ impl Pcm {
 /// The FDK decoder, held directly through the -sys crate: the `fdk-aac` crate's wrapper cannot
 /// turn off the decoder's output limiter, whose look-ahead delays the output by ~1400 samples
 /// and would keep the last of them inside the decoder.
-struct Decoder(fdk_aac_sys::HANDLE_AACDECODER);
+struct Decoder {
+    handle: fdk_aac_sys::HANDLE_AACDECODER,
+    /// Where a frame is decoded to: two 2048-sample frames of up to 8 channels, more than one
+    /// frame can produce; kept, so that frames do not allocate.
+    frame: Vec<i16>,
+}
 
 impl Decoder {
     fn new(transport: fdk_aac_sys::TRANSPORT_TYPE) -> Result<Self> {
@@ -409,21 +414,21 @@ impl Decoder {
         if handle.is_null() {
             return Err(aac("could not open the decoder".into()));
         }
-        let mut decoder = Self(handle);
+        let mut decoder = Self { handle, frame: vec![0; 2048 * 8 * 2] };
         decoder.set(fdk_aac_sys::AACDEC_PARAM_AAC_PCM_LIMITER_ENABLE, 0)?;
         Ok(decoder)
     }
 
     fn set(&mut self, param: fdk_aac_sys::AACDEC_PARAM, value: i32) -> Result<()> {
         // SAFETY: a valid handle; parameters and values from the library's header.
-        check(unsafe { fdk_aac_sys::aacDecoder_SetParam(self.0, param, value) })
+        check(unsafe { fdk_aac_sys::aacDecoder_SetParam(self.handle, param, value) })
     }
 
     fn configure(&mut self, config: &[u8]) -> Result<()> {
         let mut ptr = config.as_ptr() as *mut u8;
         let len = config.len() as u32;
         // SAFETY: one buffer of `len` bytes, read only.
-        check(unsafe { fdk_aac_sys::aacDecoder_ConfigRaw(self.0, &mut ptr, &len) })
+        check(unsafe { fdk_aac_sys::aacDecoder_ConfigRaw(self.handle, &mut ptr, &len) })
     }
 
     /// Hands the decoder bytes; returns how many it took.
@@ -432,25 +437,24 @@ impl Decoder {
         let len = data.len() as u32;
         let mut left = len;
         // SAFETY: one buffer of `len` bytes, read only; `left` receives what was not taken.
-        check(unsafe { fdk_aac_sys::aacDecoder_Fill(self.0, &mut ptr, &len, &mut left) })?;
+        check(unsafe { fdk_aac_sys::aacDecoder_Fill(self.handle, &mut ptr, &len, &mut left) })?;
         Ok((len - left) as usize)
     }
 
     /// Decodes every frame the filled bytes hold, appending to `pcm`.
     fn decode_into(&mut self, pcm: &mut Pcm) -> Result<()> {
-        // Two 2048-sample frames of up to 8 channels: more than one frame can produce.
-        let mut buffer = vec![0i16; 2048 * 8 * 2];
+        let buffer = &mut self.frame;
         loop {
             // SAFETY: `buffer` holds `buffer.len()` samples.
             let status = unsafe {
-                fdk_aac_sys::aacDecoder_DecodeFrame(self.0, buffer.as_mut_ptr(), buffer.len() as i32, 0)
+                fdk_aac_sys::aacDecoder_DecodeFrame(self.handle, buffer.as_mut_ptr(), buffer.len() as i32, 0)
             };
             if status == fdk_aac_sys::AAC_DECODER_ERROR_AAC_DEC_NOT_ENOUGH_BITS {
                 return Ok(());
             }
             check(status)?;
             // SAFETY: the library returns a pointer to its own stream info, valid while open.
-            let info = unsafe { &*fdk_aac_sys::aacDecoder_GetStreamInfo(self.0) };
+            let info = unsafe { &*fdk_aac_sys::aacDecoder_GetStreamInfo(self.handle) };
             let (channels, rate) = (info.numChannels.max(0) as usize, info.sampleRate.max(0) as u32);
             if channels == 0 || !audio::SAMPLE_RATES.contains(&rate) {
                 return Err(aac(format!("decoded {channels} channels at {rate} Hz")));
@@ -467,14 +471,14 @@ impl Decoder {
     /// Samples the decoder itself delays its output by.
     fn output_delay(&self) -> usize {
         // SAFETY: as in decode_into.
-        unsafe { (*fdk_aac_sys::aacDecoder_GetStreamInfo(self.0)).outputDelay as usize }
+        unsafe { (*fdk_aac_sys::aacDecoder_GetStreamInfo(self.handle)).outputDelay as usize }
     }
 }
 
 impl Drop for Decoder {
     fn drop(&mut self) {
         // SAFETY: opened in `new`, closed once.
-        unsafe { fdk_aac_sys::aacDecoder_Close(self.0) }
+        unsafe { fdk_aac_sys::aacDecoder_Close(self.handle) }
     }
 }
 

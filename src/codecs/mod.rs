@@ -64,6 +64,26 @@ impl Level {
         }
     }
 
+    /// What this level's own output holds.
+    pub fn codec(self) -> Codec {
+        match self {
+            Self::Ultra { .. } => Codec::Ecdc,
+            Self::Standard(_) => Codec::Aac,
+            Self::Lossless => Codec::Gzip,
+            Self::Off => Codec::Stored,
+        }
+    }
+
+    /// Whether a file in `format` is already what this level writes.
+    pub fn writes(self, format: Format) -> bool {
+        match self {
+            Self::Ultra { .. } => format == Format::Ecdc,
+            Self::Standard(_) => matches!(format, Format::Mp4 | Format::Adts),
+            Self::Lossless => format == Format::Gzip,
+            Self::Off => true,
+        }
+    }
+
     /// This level, then the ones it falls back to: Ultra → Standard → Lossless → Off.
     fn chain(self) -> Vec<Level> {
         let mut chain = vec![self];
@@ -332,10 +352,11 @@ impl<'a> Input<'a> {
     fn read(bytes: &'a [u8], models: &Models) -> Result<Self> {
         let format = Format::of(bytes);
         if format == Format::Ecdc {
-            let header = Header::read(&mut &bytes[..])?;
+            let mut payload = bytes;
+            let header = Header::read(&mut payload)?;
             let config = header.published_config()?;
             // The payload is checked without the model: its layout is in the header.
-            ecdc::read(bytes, &config)?;
+            ecdc::read_payload(payload, &header, &config)?;
             let rate = config.sampling_rate as f64;
             return Ok(Self { bytes, format, audio: None, duration_s: header.audio_len as f64 / rate });
         }
@@ -364,9 +385,10 @@ pub fn decompress(bytes: &[u8], models: &Models) -> Result<Decompressed> {
 fn decode_as(bytes: &[u8], format: Format, models: &Models, depth: usize) -> Result<Audio> {
     match format {
         Format::Ecdc => {
-            let header = Header::read(&mut &bytes[..])?;
+            let mut payload = bytes;
+            let header = Header::read(&mut payload)?;
             let model = models.for_file(&header)?;
-            let codes = ecdc::read(bytes, model.config())?;
+            let codes = ecdc::read_payload(payload, &header, model.config())?;
             let channels = model.decode(&codes)?;
             Ok(Audio { sample_rate: model.sample_rate(), channels })
         }
