@@ -1,8 +1,9 @@
 //! Criterion benchmarks: whole encode and decode on the real-size 24 kHz model (seeded formula
-//! weights, no download), its hot layers, and the kernels under them.
+//! weights, no download), its hot layers, and the kernels under them; the codec and the
+//! kernels on every kernel path this CPU runs (the path is in each name).
 //!
-//! `cargo bench --bench codec` (add `-- lstm` etc. to pick). For the side-by-side with the
-//! PyTorch reference use `encodec bench` and `conversion/bench_reference.py`.
+//! `cargo bench --bench codec` (add `-- lstm`, `-- avx2` etc. to pick). For the side-by-side
+//! with the PyTorch reference use `encodec bench` and `conversion/bench_reference.py`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -11,12 +12,12 @@ use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use encodec::kernels::gemm::{matmul, MatMut, MatRef, PackedRhs};
-use encodec::kernels::{activation, matvec};
+use encodec::kernels::gemm::{matmul_serial, MatMut, MatRef, PackedRhs};
+use encodec::kernels::{activation, matvec, with_kernels};
 use encodec::nn::conv::{Conv1d, ConvSpec};
 use encodec::nn::lstm::Lstm;
 use encodec::weights::Weights;
-use encodec::{bench, Bandwidth, Encodec, EncodecConfig};
+use encodec::{bench, Bandwidth, Encodec, EncodecConfig, Kernels};
 
 const SECONDS: f64 = 2.0;
 
@@ -30,15 +31,20 @@ fn values(n: usize, salt: u64) -> Vec<f32> {
 }
 
 fn codec(c: &mut Criterion) {
-    let model = full_model();
+    let loaded = full_model();
     let pcm = bench::synthetic_speech(SECONDS, 24_000, 1);
-    let codes = model.encode(&pcm, Bandwidth::Kbps6).unwrap();
+    let codes = loaded.encode(&pcm, Bandwidth::Kbps6).unwrap();
     let mut group = c.benchmark_group("codec");
     group.sample_size(10);
-    group.bench_function("encode 2 s 24 kHz 6 kbps", |b| {
-        b.iter(|| model.encode(&pcm, Bandwidth::Kbps6).unwrap())
-    });
-    group.bench_function("decode 2 s 24 kHz 6 kbps", |b| b.iter(|| model.decode(&codes).unwrap()));
+    for kernels in Kernels::available() {
+        let model = loaded.clone().with_kernels(kernels).unwrap();
+        group.bench_function(format!("encode 2 s 24 kHz 6 kbps {kernels}"), |b| {
+            b.iter(|| model.encode(&pcm, Bandwidth::Kbps6).unwrap())
+        });
+        group.bench_function(format!("decode 2 s 24 kHz 6 kbps {kernels}"), |b| {
+            b.iter(|| model.decode(&codes).unwrap())
+        });
+    }
     group.finish();
 }
 
@@ -87,22 +93,33 @@ fn kernels(c: &mut Criterion) {
     let w16: Vec<half::bf16> = w.iter().map(|&v| half::bf16::from_f32(v)).collect();
     let x = values(512, 2);
     let mut y = vec![0f32; 2048];
-    group.bench_function("matvec 2048x512 f32", |b| b.iter(|| matvec::matvec_add(&w, &x, &mut y)));
-    group.bench_function("matvec 2048x512 bf16", |b| b.iter(|| matvec::matvec_add(&w16, &x, &mut y)));
-    group.bench_function("matvec 2048x512 portable", |b| b.iter(|| matvec::portable(&w, &x, &mut y)));
-
     let (lhs, rhs) = (values(64 * 32, 3), values(32 * 4096, 4));
     let mut out = vec![0f32; 64 * 4096];
     let rhs = PackedRhs::row_major(&rhs, 32, 4096);
-    group.bench_function("gemm 64x32 * 32x4096", |b| {
-        b.iter(|| {
-            matmul(MatMut::row_major(&mut out, 64, 4096), MatRef::row_major(&lhs, 64, 32), rhs.view(), false)
-        })
-    });
-
     let mut xs = values(1 << 20, 5);
-    group.throughput(Throughput::Elements(1 << 20));
-    group.bench_function("elu 1M", |b| b.iter(|| activation::elu_in_place(&mut xs)));
+    for k in Kernels::available() {
+        let on = |f: &mut dyn FnMut()| with_kernels(k, f);
+        group.throughput(Throughput::Elements(2048 * 512));
+        group.bench_function(format!("matvec 2048x512 f32 {k}"), |b| {
+            b.iter(|| on(&mut || matvec::matvec_add(&w, &x, &mut y)))
+        });
+        group.bench_function(format!("matvec 2048x512 bf16 {k}"), |b| {
+            b.iter(|| on(&mut || matvec::matvec_add(&w16, &x, &mut y)))
+        });
+        group.throughput(Throughput::Elements(64 * 32 * 4096));
+        group.bench_function(format!("gemm 64x32 * 32x4096 {k}"), |b| {
+            b.iter(|| {
+                on(&mut || {
+                    let lhs = MatRef::row_major(&lhs, 64, 32);
+                    matmul_serial(MatMut::row_major(&mut out, 64, 4096), lhs, rhs.view(), false)
+                })
+            })
+        });
+        group.throughput(Throughput::Elements(1 << 20));
+        group.bench_function(format!("elu 1M {k}"), |b| {
+            b.iter(|| on(&mut || activation::elu_in_place(&mut xs)))
+        });
+    }
     group.finish();
 }
 

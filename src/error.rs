@@ -97,6 +97,15 @@ pub enum Error {
     /// far outside [-1, 1]); the reference would silently emit code 0 here.
     #[error("the encoder's output overflowed; is the input far outside [-1, 1]?")]
     EncoderOverflow,
+    /// A kernel path (`ENCODEC_KERNELS`, `Encodec::with_kernels`) that is unknown or that this
+    /// CPU cannot run.
+    #[error("kernel path `{requested}`: {reason}")]
+    Kernels {
+        /// The path asked for.
+        requested: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// The worker threads could not be started.
     #[error("could not start worker threads: {0}")]
     Threads(String),

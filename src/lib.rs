@@ -38,6 +38,7 @@ pub mod weights;
 pub use codes::{Bandwidth, CodeSegment, Codes};
 pub use config::EncodecConfig;
 pub use error::{Error, Result};
+pub use kernels::Kernels;
 pub use model::Encodec;
 pub use stream::{CodeChunk, SeekPoint, StreamingDecoder, StreamingEncoder};
 pub use weights::Precision;

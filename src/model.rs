@@ -9,6 +9,7 @@ use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use crate::hub::ModelFiles;
+use crate::kernels::{self, Kernels};
 use crate::nn::quantizer::ResidualVectorQuantizer;
 use crate::nn::seanet::{Decoder, Encoder};
 use crate::weights::{Precision, Weights};
@@ -25,7 +26,12 @@ pub struct Encodec {
     decoder: Decoder,
     device: Device,
     precision: Precision,
-    /// Where encode and decode run; `None`: rayon's global pool (one thread per core).
+    /// The kernels' instruction-set path.
+    kernels: Kernels,
+    /// Worker threads asked for (`None`: one per core).
+    threads: Option<usize>,
+    /// Where encode and decode run: a pool of this model's own when it was given a thread
+    /// count or a path other than the process default; else (`None`) rayon's global pool.
     pool: Option<Arc<rayon::ThreadPool>>,
 }
 
@@ -53,8 +59,11 @@ impl Encodec {
     }
 
     /// Builds the model described by `config` from `weights`.
+    ///
+    /// Fails if `ENCODEC_KERNELS` is set to a path that is unknown or that this CPU cannot run.
     pub fn load(config: EncodecConfig, weights: &Weights) -> Result<Self> {
         config.validate()?;
+        Kernels::from_env()?;
         // The two stacks unpack their weights in parallel.
         let (encoder, decoder) = rayon::join(
             || Encoder::load(&weights.pp("encoder"), &config),
@@ -71,6 +80,8 @@ impl Encodec {
             decoder: decoder?,
             device: weights.device().clone(),
             precision: weights.precision(),
+            kernels: kernels::process_default(),
+            threads: None,
             pool: None,
             config,
         })
@@ -79,13 +90,39 @@ impl Encodec {
     /// Runs encode and decode on `threads` worker threads of a pool of this model's own
     /// (by default they use rayon's global pool, one thread per core).
     pub fn with_threads(mut self, threads: usize) -> Result<Self> {
+        self.threads = Some(threads.max(1));
+        self.pool = self.build_pool()?;
+        Ok(self)
+    }
+
+    /// Runs the kernels on `kernels` (by default `ENCODEC_KERNELS`, else the fastest path the
+    /// CPU has). Every path gives the same codes and samples, bit for bit; forcing one is for
+    /// tests and benchmarks. Fails if this CPU cannot run it.
+    pub fn with_kernels(mut self, kernels: Kernels) -> Result<Self> {
+        kernels.check()?;
+        self.kernels = kernels;
+        self.pool = self.build_pool()?;
+        Ok(self)
+    }
+
+    /// A pool whose threads run this model's kernel path, where the global pool does not do.
+    fn build_pool(&self) -> Result<Option<Arc<rayon::ThreadPool>>> {
+        if self.threads.is_none() && self.kernels == kernels::process_default() {
+            return Ok(None);
+        }
+        let kernels = self.kernels;
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
+            .num_threads(self.threads.unwrap_or(0)) // 0: rayon's default, one per core
             .thread_name(|i| format!("encodec-{i}"))
+            .start_handler(move |_| kernels::set_thread_kernels(kernels))
             .build()
             .map_err(|e| Error::Threads(e.to_string()))?;
-        self.pool = Some(Arc::new(pool));
-        Ok(self)
+        Ok(Some(Arc::new(pool)))
+    }
+
+    /// The kernels' instruction-set path.
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
     }
 
     /// The precision the layer weights are kept in.
@@ -102,7 +139,9 @@ impl Encodec {
     pub(crate) fn install<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
             Some(pool) => pool.install(f),
-            None => f(),
+            // The global pool's threads run the process default, which is this model's path;
+            // the calling thread may have been given another.
+            None => kernels::with_kernels(self.kernels, f),
         }
     }
 

@@ -1,15 +1,33 @@
 //! Golden tests: codes, scales and decodes against Meta's `encodec` 0.1.1 (fixtures made by
-//! conversion/make_fixtures.py). Run with `--nocapture` to see the measured worst cases.
+//! conversion/make_fixtures.py), on every kernel path this CPU runs, whose decodes must also
+//! agree with each other bit for bit. Run with `--nocapture` to see the measured worst cases.
 
 mod common;
 
-use common::{audio_error, load_model, model_entry, within_tolerance, Golden};
-use encodec::Bandwidth;
+use common::{audio_error, kernel_paths, load_model, model_entry, within_tolerance, Golden, ModelEntry};
+use encodec::{Bandwidth, Encodec, Kernels};
 
 fn check_model(name: &str, min_cases: usize) {
     let entry = model_entry(name);
     assert!(entry.cases.len() >= min_cases, "{name}: only {} cases", entry.cases.len());
-    let model = load_model(&entry);
+    let loaded = load_model(&entry);
+    let mut first_decodes: Option<(Kernels, Vec<Vec<Vec<f32>>>)> = None;
+    for kernels in kernel_paths() {
+        let model = loaded.clone().with_kernels(kernels).unwrap();
+        let decodes = check_on_path(&model, &entry, name, kernels);
+        match &first_decodes {
+            None => first_decodes = Some((kernels, decodes)),
+            Some((first, expected)) => {
+                assert!(decodes == *expected, "{name}: decodes on {kernels} differ from those on {first}")
+            }
+        }
+    }
+}
+
+/// The golden checks on one path; returns every decode, in order.
+fn check_on_path(model: &Encodec, entry: &ModelEntry, name: &str, kernels: Kernels) -> Vec<Vec<Vec<f32>>> {
+    let name = &format!("{name} [{kernels}]");
+    let mut all_decodes = Vec::new();
     let (mut compared_codes, mut decodes) = (0usize, 0usize);
     let (mut worst_abs, mut worst_snr, mut worst_scale) = (0f32, f64::INFINITY, 0f32);
     for case in &entry.cases {
@@ -54,6 +72,7 @@ fn check_model(name: &str, min_cases: usize) {
                 worst_abs = worst_abs.max(max_abs);
                 worst_snr = worst_snr.min(snr);
                 decodes += 1;
+                all_decodes.push(decoded);
             }
         }
     }
@@ -62,6 +81,7 @@ fn check_model(name: &str, min_cases: usize) {
         "{name}: {compared_codes} codes identical; {decodes} decodes, worst max abs error {worst_abs:.2e}, \
          worst SNR {worst_snr:.1} dB; worst scale relative error {worst_scale:.1e}"
     );
+    all_decodes
 }
 
 fn first_mismatch(

@@ -108,14 +108,16 @@ fn check(model: &Encodec, name: &str, pcm: &[Vec<f32>], schedules: &mut [Schedul
 
 #[test]
 fn the_24khz_stream_equals_batch_for_any_chunks() {
-    let model = full("full-24khz");
     let pcm = bench::synthetic_speech(1.3, 24_000, 1);
-    let mut schedules: Vec<Schedule> = vec![
-        ("random sizes", Box::new(sizes(1, 5000))),
-        ("one frame", Box::new(|| 320)),
-        ("everything", Box::new(|| usize::MAX)),
-    ];
-    check(&model, "full-24khz", &pcm, &mut schedules);
+    for kernels in common::kernel_paths() {
+        let model = full("full-24khz").with_kernels(kernels).unwrap();
+        let mut schedules: Vec<Schedule> = vec![
+            ("random sizes", Box::new(sizes(1, 5000))),
+            ("one frame", Box::new(|| 320)),
+            ("everything", Box::new(|| usize::MAX)),
+        ];
+        check(&model, &format!("full-24khz [{kernels}]"), &pcm, &mut schedules);
+    }
     // One sample at a time, and lengths around the paddings' edges, on the small model.
     let model = small("test-24khz");
     for len in [1, 2, 5, 7, 8, 319, 320, 321, 2_000] {
@@ -128,11 +130,13 @@ fn the_24khz_stream_equals_batch_for_any_chunks() {
 
 #[test]
 fn the_48khz_stream_equals_batch_segment_by_segment() {
-    let model = full("full-48khz");
     let pcm = bench::synthetic_speech(2.5, 48_000, 2);
-    let mut schedules: Vec<Schedule> =
-        vec![("random sizes", Box::new(sizes(2, 30_000))), ("one frame", Box::new(|| 320))];
-    check(&model, "full-48khz", &pcm, &mut schedules);
+    for kernels in common::kernel_paths() {
+        let model = full("full-48khz").with_kernels(kernels).unwrap();
+        let mut schedules: Vec<Schedule> =
+            vec![("random sizes", Box::new(sizes(2, 30_000))), ("one frame", Box::new(|| 320))];
+        check(&model, &format!("full-48khz [{kernels}]"), &pcm, &mut schedules);
+    }
     let model = small("test-48khz");
     for len in [100, 47_520, 48_000, 48_001, 95_040 + 3] {
         let pcm = bench::synthetic_speech(2.0, 48_000, 2)

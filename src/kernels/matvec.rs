@@ -1,21 +1,31 @@
 //! `y += W x` for a row-major `W`, the LSTM's recurrent step: memory-bound, so the weights may
 //! be stored as bf16 or f16 (half the bytes) and widened to f32 on the fly. Hand-written with
-//! `std::arch` for AVX-512 and AVX2+FMA (detected at run time) and NEON, because no GEMM crate
-//! offers a matrix-vector product over half-precision weights with f32 inputs; `portable` is
-//! the reference every path is tested against.
+//! `std::arch` for AVX-512, AVX2+FMA and NEON, because no GEMM crate offers a matrix-vector
+//! product over half-precision weights with f32 inputs, nor one whose bits are the same on
+//! every instruction set; `portable` is the reference every path is tested against.
 
 use half::{bf16, f16};
+
+use super::{active, Kernels};
 
 /// A weight element: f32, or bf16 or f16 widened to f32 when used.
 pub trait Weight: Copy + Send + Sync + 'static {
     /// The value as f32.
     fn to_f32(self) -> f32;
+
+    /// [`portable`]'s rows for this weight type.
+    #[doc(hidden)]
+    fn portable_rows(w: &[Self], x: &[f32], y: &mut [f32]);
 }
 
 impl Weight for f32 {
     #[inline]
     fn to_f32(self) -> f32 {
         self
+    }
+
+    fn portable_rows(w: &[Self], x: &[f32], y: &mut [f32]) {
+        portable_f32(w, x, y)
     }
 }
 
@@ -24,6 +34,10 @@ impl Weight for bf16 {
     fn to_f32(self) -> f32 {
         bf16::to_f32(self)
     }
+
+    fn portable_rows(w: &[Self], x: &[f32], y: &mut [f32]) {
+        portable_bf16(w, x, y)
+    }
 }
 
 impl Weight for f16 {
@@ -31,41 +45,31 @@ impl Weight for f16 {
     fn to_f32(self) -> f32 {
         f16::to_f32(self)
     }
+
+    fn portable_rows(w: &[Self], x: &[f32], y: &mut [f32]) {
+        portable_f16(w, x, y)
+    }
 }
 
-/// `y[r] += sum_c w[r * x.len() + c] * x[c]`, on the fastest path this CPU has.
+/// Lanes per row: each row's dot product is 16 chains of fused multiply-adds (lane `l` over
+/// columns `l, l + 16, ...`), one AVX-512 vector, two AVX2 or four NEON vectors, or an array.
+const LANES: usize = 16;
+
+/// `y[r] += sum_c w[r * x.len() + c] * x[c]`, on the thread's [`Kernels`] path.
+///
+/// Every path computes the same bits: per row, the [`LANES`] chains over the columns up to the
+/// last whole 16, the lanes summed by the tree of [`reduce`], plus the leftover columns' plain
+/// dot product ([`tail_dot`]), added to `y[r]`.
 ///
 /// # Panics
 /// If `w` is not `y.len() x x.len()`.
 pub fn matvec_add<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
-    assert_eq!(w.len(), x.len() * y.len(), "W must be y.len() x x.len()");
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F; the shapes were checked above.
-            return unsafe { x86::matvec_avx512_items::<W, 1>(w, x, &mut [y]) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-            && std::arch::is_x86_feature_detected!("f16c")
-        {
-            // SAFETY: the CPU has AVX2, FMA and F16C; the shapes were checked above.
-            return unsafe { x86::matvec_avx2(w, x, y) };
-        }
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        if std::arch::is_aarch64_feature_detected!("neon") {
-            // SAFETY: the CPU has NEON; the shapes were checked above.
-            return unsafe { arm::matvec_neon(w, x, y) };
-        }
-    }
-    portable(w, x, y)
+    matvec_add_batch(w, x, &mut [y]);
 }
 
 /// `ys[b] += W xs[b]` for every item `b` (`xs`: the items' vectors one after the other),
 /// bit for bit what [`matvec_add`] gives one item at a time, but reading each weight once for
-/// several items where the CPU allows (AVX-512), which turns a memory-bound product into a
+/// several items where the path allows (AVX-512), which turns a memory-bound product into a
 /// compute-bound one.
 ///
 /// # Panics
@@ -76,11 +80,11 @@ pub fn matvec_add_batch<W: Weight>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]]) {
     for y in ys.iter() {
         assert_eq!(w.len(), cols * y.len(), "W must be y.len() x x.len()");
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+    // SAFETY (each unsafe call): `active` only returns a path this CPU runs; shapes checked.
+    match active() {
+        #[cfg(target_arch = "x86_64")]
+        Kernels::Avx512 => {
             for (xs, ys) in xs.chunks(3 * cols.max(1)).zip(ys.chunks_mut(3)) {
-                // SAFETY: the CPU has AVX-512F; the shapes were checked above.
                 unsafe {
                     match ys.len() {
                         3 => x86::matvec_avx512_items::<W, 3>(w, xs, ys),
@@ -89,38 +93,68 @@ pub fn matvec_add_batch<W: Weight>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]]) {
                     }
                 }
             }
-            return;
         }
-    }
-    for (x, y) in xs.chunks_exact(cols.max(1)).zip(ys.iter_mut()) {
-        matvec_add(w, x, y);
-    }
-}
-
-/// The portable path: 8 independent partial sums per row, which compilers vectorise for the
-/// baseline instruction set.
-pub fn portable<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
-    assert_eq!(w.len(), x.len() * y.len(), "W must be y.len() x x.len()");
-    let cols = x.len();
-    for (r, out) in y.iter_mut().enumerate() {
-        let row = &w[r * cols..(r + 1) * cols];
-        let mut acc = [0f32; 8];
-        let split = cols - cols % 8;
-        for (ws, xs) in row[..split].chunks_exact(8).zip(x[..split].chunks_exact(8)) {
-            for i in 0..8 {
-                acc[i] += ws[i].to_f32() * xs[i];
+        kernels => {
+            for (x, y) in xs.chunks_exact(cols.max(1)).zip(ys.iter_mut()) {
+                match kernels {
+                    #[cfg(target_arch = "x86_64")]
+                    Kernels::Avx2 => unsafe { x86::matvec_avx2(w, x, y) },
+                    #[cfg(target_arch = "aarch64")]
+                    Kernels::Neon => unsafe { arm::matvec_neon(w, x, y) },
+                    _ => portable(w, x, y),
+                }
             }
         }
-        let mut sum = acc.iter().sum::<f32>();
-        for (wv, xv) in row[split..].iter().zip(&x[split..]) {
-            sum += wv.to_f32() * xv;
-        }
-        *out += sum;
     }
 }
 
-/// The dot product of the columns a SIMD path leaves over (fewer than one vector's width).
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+/// The portable path: the lanes in an array the compiler vectorises.
+pub fn portable<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
+    assert_eq!(w.len(), x.len() * y.len(), "W must be y.len() x x.len()");
+    W::portable_rows(w, x, y);
+}
+
+/// [`portable_body`] for each weight type, compiled per instruction set (see `dispatch!`) so
+/// that `mul_add` is an FMA instruction wherever the CPU has one.
+macro_rules! portable_rows {
+    ($($weight:ty => $name:ident),*) => {$(
+        dispatch! {
+            fn $name(w: &[$weight], x: &[f32], y: &mut [f32]) {
+                portable_body(w, x, y)
+            }
+        }
+    )*};
+}
+
+portable_rows!(f32 => portable_f32, bf16 => portable_bf16, f16 => portable_f16);
+
+#[inline(always)]
+fn portable_body<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
+    let cols = x.len();
+    let split = cols - cols % LANES;
+    for (r, out) in y.iter_mut().enumerate() {
+        let row = &w[r * cols..(r + 1) * cols];
+        let mut lanes = [0f32; LANES];
+        for (ws, xs) in row[..split].chunks_exact(LANES).zip(x[..split].chunks_exact(LANES)) {
+            for l in 0..LANES {
+                lanes[l] = ws[l].to_f32().mul_add(xs[l], lanes[l]);
+            }
+        }
+        *out += reduce(lanes) + tail_dot(&row[split..], &x[split..]);
+    }
+}
+
+/// The 16 lanes summed as every path sums them: halves added lane by lane (`l + (l + 8)`),
+/// then again (`+ 4`, `+ 2`), then the last two: how a 16-lane register folds into 8, 4, 2, 1.
+#[inline(always)]
+fn reduce(lanes: [f32; LANES]) -> f32 {
+    let s8: [f32; 8] = std::array::from_fn(|i| lanes[i] + lanes[i + 8]);
+    let s4: [f32; 4] = std::array::from_fn(|i| s8[i] + s8[i + 4]);
+    let s2 = [s4[0] + s4[2], s4[1] + s4[3]];
+    s2[0] + s2[1]
+}
+
+/// The dot product of the columns the lanes leave over (fewer than 16), in order.
 #[inline]
 fn tail_dot<W: Weight>(w: &[W], x: &[f32]) -> f32 {
     w.iter().zip(x).map(|(wv, xv)| wv.to_f32() * xv).sum()
@@ -128,7 +162,7 @@ fn tail_dot<W: Weight>(w: &[W], x: &[f32]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::Weight;
+    use super::{Weight, LANES};
     use half::{bf16, f16};
     use std::any::TypeId;
     use std::arch::x86_64::*;
@@ -162,22 +196,30 @@ mod x86 {
         }
     }
 
+    /// Lanes `l` and `l + 8` added: the first step of [`super::reduce`].
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn fold16(v: __m512) -> __m256 {
+        let high = _mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v));
+        _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(high))
+    }
+
+    /// The rest of [`super::reduce`] on 8 lanes: `+ 4`, `+ 2`, then the last two.
     #[target_feature(enable = "avx2")]
     #[inline]
     unsafe fn sum8(v: __m256) -> f32 {
-        let halves = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-        let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
-        _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps::<1>(pairs, pairs)))
+        let s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+        _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps::<1>(s2, s2)))
     }
 
     /// `ys[b] += W xs[b]` for `N` items at once: four rows times `N` items of accumulators,
     /// each weight load shared by the items and each load of `x` by the rows. Every (row, item)
-    /// accumulates in the same order whatever `N`, so `N = 1` (the single-item path) and the
-    /// batches give the same bits.
+    /// accumulates in the same order whatever `N`.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn matvec_avx512_items<W: Weight, const N: usize>(w: &[W], xs: &[f32], ys: &mut [&mut [f32]]) {
         let cols = xs.len() / N;
-        let split = cols - cols % 16;
+        let split = cols - cols % LANES;
         let (wp, xp) = (w.as_ptr(), xs.as_ptr());
         let rows_total = ys[0].len();
         let mut r = 0;
@@ -196,54 +238,64 @@ mod x86 {
                         *a = _mm512_fmadd_ps(wv, xv[b], *a);
                     }
                 }
-                c += 16;
+                c += LANES;
             }
             for (k, a) in acc.iter().enumerate().take(rows) {
                 let row = &w[(r + k) * cols + split..(r + k + 1) * cols];
                 for (b, a) in a.iter().enumerate() {
                     let tail = super::tail_dot(row, &xs[b * cols + split..(b + 1) * cols]);
-                    ys[b][r + k] += _mm512_reduce_add_ps(*a) + tail;
+                    ys[b][r + k] += sum8(fold16(*a)) + tail;
                 }
             }
             r += rows;
         }
     }
 
-    /// Four rows at a time share each load of `x`.
+    /// Four rows at a time share each load of `x`; each row's 16 lanes in two registers. (A
+    /// several-items kernel like AVX-512's measured no faster here: the LSTM already keeps
+    /// each block of rows in the L1 cache while every item's product reads it.)
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn matvec_avx2<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
         let cols = x.len();
-        let split = cols - cols % 8;
+        let split = cols - cols % LANES;
         let (wp, xp) = (w.as_ptr(), x.as_ptr());
         let mut r = 0;
         while r < y.len() {
             let rows = (y.len() - r).min(4);
-            let mut acc = [_mm256_setzero_ps(); 4];
+            let mut acc = [[_mm256_setzero_ps(); 2]; 4];
             let mut c = 0;
             while c < split {
-                let xv = _mm256_loadu_ps(xp.add(c));
+                let xv = [_mm256_loadu_ps(xp.add(c)), _mm256_loadu_ps(xp.add(c + 8))];
                 for (k, a) in acc.iter_mut().enumerate().take(rows) {
-                    *a = _mm256_fmadd_ps(load8(wp.add((r + k) * cols + c)), xv, *a);
+                    let row = wp.add((r + k) * cols + c);
+                    a[0] = _mm256_fmadd_ps(load8(row), xv[0], a[0]);
+                    a[1] = _mm256_fmadd_ps(load8(row.add(8)), xv[1], a[1]);
                 }
-                c += 8;
+                c += LANES;
             }
             for (k, a) in acc.iter().enumerate().take(rows) {
                 let tail = super::tail_dot(&w[(r + k) * cols + split..(r + k + 1) * cols], &x[split..]);
-                y[r + k] += sum8(*a) + tail;
+                y[r + k] += sum8(_mm256_add_ps(a[0], a[1])) + tail;
             }
             r += rows;
         }
     }
 }
 
-#[cfg(target_arch = "aarch64")]
+/// The NEON path (on other targets the tests compile it against an emulation of the
+/// intrinsics, so its bits are checked everywhere).
+#[cfg(any(target_arch = "aarch64", all(test, not(target_arch = "aarch64"))))]
 mod arm {
-    use super::Weight;
+    use super::{Weight, LANES};
     use half::bf16;
     use std::any::TypeId;
+
+    #[cfg(not(target_arch = "aarch64"))]
+    use crate::kernels::neon_emulated::*;
+    #[cfg(target_arch = "aarch64")]
     use std::arch::aarch64::*;
 
-    #[target_feature(enable = "neon")]
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "neon"))]
     #[inline]
     unsafe fn load4<W: Weight>(p: *const W) -> float32x4_t {
         if TypeId::of::<W>() == TypeId::of::<bf16>() {
@@ -259,11 +311,11 @@ mod arm {
         }
     }
 
-    /// One row at a time, four partial sums of four lanes.
-    #[target_feature(enable = "neon")]
+    /// One row at a time, its 16 lanes in four registers, folded as [`super::reduce`] folds.
+    #[cfg_attr(target_arch = "aarch64", target_feature(enable = "neon"))]
     pub unsafe fn matvec_neon<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
         let cols = x.len();
-        let split = cols - cols % 16;
+        let split = cols - cols % LANES;
         for (r, out) in y.iter_mut().enumerate() {
             let row = w.as_ptr().add(r * cols);
             let mut acc = [vdupq_n_f32(0.0); 4];
@@ -272,11 +324,14 @@ mod arm {
                 for (k, a) in acc.iter_mut().enumerate() {
                     *a = vfmaq_f32(*a, load4(row.add(c + 4 * k)), vld1q_f32(x.as_ptr().add(c + 4 * k)));
                 }
-                c += 16;
+                c += LANES;
             }
-            let sum = vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3]));
+            // Lanes l + (l + 8): registers 0 + 2 and 1 + 3; then + 4, + 2, the last two.
+            let s4 = vaddq_f32(vaddq_f32(acc[0], acc[2]), vaddq_f32(acc[1], acc[3]));
+            let s2 = vadd_f32(vget_low_f32(s4), vget_high_f32(s4));
+            let sum = vget_lane_f32::<0>(s2) + vget_lane_f32::<1>(s2);
             let tail = super::tail_dot(&w[r * cols + split..(r + 1) * cols], &x[split..]);
-            *out += vaddvq_f32(sum) + tail;
+            *out += sum + tail;
         }
     }
 }
@@ -305,45 +360,59 @@ mod tests {
         (w.iter().map(|&v| bf16::from_f32(v)).collect(), w.iter().map(|&v| f16::from_f32(v)).collect())
     }
 
-    /// The dispatched product equals the portable one exactly.
-    fn agrees_with_portable<W: Weight>(w: &[W], x: &[f32], y0: &[f32], what: &str) {
-        let (mut fast, mut slow) = (y0.to_vec(), y0.to_vec());
-        matvec_add(w, x, &mut fast);
-        portable(w, x, &mut slow);
-        assert_eq!(fast, slow, "{what}");
+    /// Every path's product (and, off aarch64, the NEON kernel's on emulated intrinsics)
+    /// equals the portable one bit for bit.
+    fn every_path_agrees<W: Weight>(w: &[W], x: &[f32], y0: &[f32], what: &str) {
+        let mut expected = y0.to_vec();
+        portable(w, x, &mut expected);
+        for kernels in Kernels::available() {
+            let mut y = y0.to_vec();
+            crate::kernels::with_kernels(kernels, || matvec_add(w, x, &mut y));
+            assert_eq!(y, expected, "{what} on {kernels}");
+        }
+        #[cfg(not(target_arch = "aarch64"))]
+        {
+            let mut y = y0.to_vec();
+            // SAFETY: emulated intrinsics; the shapes are the caller's `case`.
+            unsafe { arm::matvec_neon(w, x, &mut y) };
+            assert_eq!(y, expected, "{what} on neon (emulated)");
+        }
     }
 
-    /// [`matvec_add_batch`] over the items of `xs` equals [`matvec_add`] on each.
+    /// [`matvec_add_batch`] over the items of `xs` equals [`matvec_add`] on each, on every path.
     fn batch_agrees<W: Weight>(w: &[W], xs: &[f32], y0: &[f32], what: &str) {
         let cols = w.len() / y0.len();
         let items = xs.len() / cols;
         let mut one_by_one = vec![y0.to_vec(); items];
         for (x, y) in xs.chunks_exact(cols).zip(&mut one_by_one) {
-            matvec_add(w, x, y);
+            portable(w, x, y);
         }
-        let mut together = vec![y0.to_vec(); items];
-        let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
-        matvec_add_batch(w, xs, &mut views);
-        assert_eq!(together, one_by_one, "{what}");
+        for kernels in Kernels::available() {
+            let mut together = vec![y0.to_vec(); items];
+            let mut views: Vec<&mut [f32]> = together.iter_mut().map(|y| &mut y[..]).collect();
+            crate::kernels::with_kernels(kernels, || matvec_add_batch(w, xs, &mut views));
+            assert_eq!(together, one_by_one, "{what} on {kernels}");
+        }
     }
 
     #[test]
-    fn the_dispatched_path_agrees_with_the_portable_one() {
-        // Odd shapes reach every tail; small integers make every order exact.
-        for (rows, cols) in [(1, 1), (3, 7), (5, 16), (9, 33), (2048, 512), (7, 100)] {
-            let (w, x, y0) = case(rows, cols, true);
-            let (bf, hf) = halves(&w);
-            agrees_with_portable(&w, &x, &y0, &format!("{rows}x{cols} f32"));
-            agrees_with_portable(&bf, &x, &y0, &format!("{rows}x{cols} bf16"));
-            agrees_with_portable(&hf, &x, &y0, &format!("{rows}x{cols} f16"));
+    fn every_path_gives_the_portable_bits() {
+        // Odd shapes reach every tail; real values make any change of order show.
+        for (rows, cols) in [(1, 1), (3, 7), (5, 16), (9, 33), (2048, 512), (7, 100), (6, 47)] {
+            for integers in [true, false] {
+                let (w, x, y0) = case(rows, cols, integers);
+                let (bf, hf) = halves(&w);
+                every_path_agrees(&w, &x, &y0, &format!("{rows}x{cols} f32"));
+                every_path_agrees(&bf, &x, &y0, &format!("{rows}x{cols} bf16"));
+                every_path_agrees(&hf, &x, &y0, &format!("{rows}x{cols} f16"));
+            }
         }
-        // Real values: the same within rounding of a different summation order.
-        let (w, x, y0) = case(2048, 512, false);
-        let (mut fast, mut slow) = (y0.clone(), y0);
-        matvec_add(&w, &x, &mut fast);
-        portable(&w, &x, &mut slow);
-        for (a, b) in fast.iter().zip(&slow) {
-            assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+        // And the portable sum is a dot product: with small integers every order is exact.
+        let (w, x, y0) = case(9, 33, true);
+        let mut y = y0.clone();
+        portable(&w, &x, &mut y);
+        for (r, (y, y0)) in y.iter().zip(&y0).enumerate() {
+            assert_eq!(*y, y0 + (0..33).map(|c| w[r * 33 + c] * x[c]).sum::<f32>());
         }
     }
 

@@ -1,9 +1,19 @@
-//! CPU kernels the layers are built from: GEMMs on strided views (AVX-512 tiles, or vectorised
-//! rows elsewhere; results independent of how the work is cut), SIMD matrix-vector products, element-wise
-//! activations, and the adapter that runs a kernel as a candle custom op.
+//! CPU kernels the layers are built from: GEMMs on strided views, matrix-vector products,
+//! element-wise activations and norm sums, one variant per instruction set ([`Kernels`]), all
+//! computing the same bits, and the adapter that runs a kernel as a candle custom op.
+//!
+//! Which variant runs is a property of the thread: a model that forces a path runs on a pool
+//! whose threads were started with it (see `Encodec::with_kernels`); every other thread takes
+//! the process default, `ENCODEC_KERNELS` if set, else the best path the CPU has.
 
-/// Compiles `$body` (a function of its arguments) once per instruction set and dispatches at
-/// run time: same source, vectorised as wide as the CPU allows.
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+/// Compiles `$body` (a function of its arguments) once per instruction set and runs the
+/// variant of the thread's [`Kernels`] path: the same source, vectorised as wide as the path
+/// allows. Rust never contracts or reorders float operations, so every variant gives the same
+/// bits. The portable variant uses FMA instructions where the CPU has them (`f32::mul_add`
+/// would otherwise be a call into a software `fmaf`).
 macro_rules! dispatch {
     ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
         $(#[$doc])*
@@ -12,19 +22,23 @@ macro_rules! dispatch {
             fn body($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
+                use $crate::kernels::Kernels;
                 #[target_feature(enable = "avx512f")]
                 unsafe fn avx512($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has the features the function was compiled for.
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: as above.
-                    return unsafe { avx2($($arg),*) };
+                #[target_feature(enable = "fma")]
+                unsafe fn fma($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                // SAFETY (each arm): `active` only returns a path the CPU supports, and the
+                // portable arm checks for FMA itself.
+                match $crate::kernels::active() {
+                    Kernels::Avx512 => return unsafe { avx512($($arg),*) },
+                    Kernels::Avx2 => return unsafe { avx2($($arg),*) },
+                    Kernels::Portable if $crate::kernels::cpu_has_fma() => return unsafe { fma($($arg),*) },
+                    _ => {}
                 }
             }
+            // aarch64: NEON is part of the baseline target, so this is the NEON variant too.
             body($($arg),*)
         }
     };
@@ -33,7 +47,168 @@ macro_rules! dispatch {
 pub mod activation;
 pub mod gemm;
 pub mod matvec;
+#[cfg(all(test, not(target_arch = "aarch64")))]
+mod neon_emulated;
 pub mod stats;
+
+/// An instruction-set path for the kernels. Every path computes the same bits (each GEMM
+/// element is one chain of fused multiply-adds in depth order, each matrix-vector row the same
+/// 16 lanes reduced by the same tree); they differ only in speed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernels {
+    /// x86-64 with AVX-512F: 16-lane vectors.
+    Avx512,
+    /// x86-64 with AVX2, FMA and F16C (x86-64-v3): 8-lane vectors.
+    Avx2,
+    /// aarch64 with NEON: 4-lane vectors.
+    Neon,
+    /// Plain Rust, vectorised by the compiler for the target. On an x86-64 CPU without FMA
+    /// (older than Haswell or Piledriver) every fused multiply-add is a software `fmaf` call,
+    /// which makes the codec about 20x slower: the price of giving the same bits there.
+    Portable,
+}
+
+impl Kernels {
+    /// Every path, fastest first.
+    pub const ALL: [Kernels; 4] = [Kernels::Avx512, Kernels::Avx2, Kernels::Neon, Kernels::Portable];
+
+    /// The name `ENCODEC_KERNELS` and the command line use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kernels::Avx512 => "avx512",
+            Kernels::Avx2 => "avx2",
+            Kernels::Neon => "neon",
+            Kernels::Portable => "portable",
+        }
+    }
+
+    /// Whether this CPU can run the path.
+    pub fn is_supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                    && std::arch::is_x86_feature_detected!("f16c")
+            }
+            #[cfg(target_arch = "aarch64")]
+            Kernels::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            Kernels::Portable => true,
+            #[allow(unreachable_patterns)] // every arm above exists on some target only
+            _ => false,
+        }
+    }
+
+    /// Every path this CPU can run, fastest first (the last is always [`Kernels::Portable`]).
+    pub fn available() -> Vec<Kernels> {
+        Self::ALL.into_iter().filter(|k| k.is_supported()).collect()
+    }
+
+    /// The fastest path this CPU can run.
+    pub fn best() -> Kernels {
+        Self::available()[0]
+    }
+
+    /// The path `ENCODEC_KERNELS` forces, if it is set: an error names an unknown value or a
+    /// path this CPU cannot run.
+    pub fn from_env() -> crate::Result<Option<Kernels>> {
+        match std::env::var("ENCODEC_KERNELS") {
+            Ok(value) if !value.trim().is_empty() => {
+                let kernels: Kernels = value.parse()?;
+                kernels.check()?;
+                Ok(Some(kernels))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// `Ok` if this CPU can run the path, else an error saying what it lacks.
+    pub fn check(self) -> crate::Result<()> {
+        match self.is_supported() {
+            true => Ok(()),
+            false => Err(crate::Error::Kernels {
+                requested: self.as_str().into(),
+                reason: format!(
+                    "this CPU cannot run it (available: {})",
+                    Self::available().iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Kernels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Kernels {
+    type Err = crate::Error;
+
+    /// `avx512`, `avx2`, `neon` or `portable` (any case).
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| crate::Error::Kernels {
+            requested: s,
+            reason: "unknown kernel path (one of avx512, avx2, neon, portable)".into(),
+        })
+    }
+}
+
+/// The path of threads that were given none: `ENCODEC_KERNELS` where it names a path this CPU
+/// runs (a model refuses to load where it does not), else the best one.
+pub fn process_default() -> Kernels {
+    static DEFAULT: OnceLock<Kernels> = OnceLock::new();
+    *DEFAULT.get_or_init(|| Kernels::from_env().ok().flatten().unwrap_or_else(Kernels::best))
+}
+
+thread_local! {
+    static THREAD_KERNELS: Cell<Option<Kernels>> = const { Cell::new(None) };
+}
+
+/// The path the kernels take on this thread.
+#[inline]
+pub fn active() -> Kernels {
+    THREAD_KERNELS.with(Cell::get).unwrap_or_else(process_default)
+}
+
+/// Makes `kernels` this thread's path for good (a worker pool's start handler).
+///
+/// # Panics
+/// If the CPU cannot run it (callers check first: running it would be undefined behaviour).
+pub(crate) fn set_thread_kernels(kernels: Kernels) {
+    assert!(kernels.is_supported(), "kernel path {kernels} is not supported by this CPU");
+    THREAD_KERNELS.with(|k| k.set(Some(kernels)));
+}
+
+/// Runs `f` with `kernels` as this thread's path, then restores the previous one (also if
+/// `f` panics). Work `f` hands to other threads does not inherit it.
+///
+/// # Panics
+/// If the CPU cannot run the path.
+pub fn with_kernels<T>(kernels: Kernels, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Kernels>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THREAD_KERNELS.with(|k| k.set(self.0));
+        }
+    }
+    assert!(kernels.is_supported(), "kernel path {kernels} is not supported by this CPU");
+    let _restore = Restore(THREAD_KERNELS.with(|k| k.replace(Some(kernels))));
+    f()
+}
+
+/// Whether the CPU has fused multiply-add instructions (always on aarch64).
+#[inline]
+pub fn cpu_has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("fma");
+    #[cfg(not(target_arch = "x86_64"))]
+    return cfg!(target_arch = "aarch64") || cfg!(target_feature = "fma");
+}
 
 use std::mem::MaybeUninit;
 

@@ -1,6 +1,6 @@
 //! The sums a time-group norm needs, and the per-channel map it applies, compiled per
 //! instruction set (the crate itself is built for the baseline, where these loops would run
-//! two lanes wide).
+//! two lanes wide). The lanes are written out, so every path adds in the same order.
 
 dispatch! {
     /// `(sum x, sum x^2)` in f64, in one pass, each over 32 independent lanes (one running sum
@@ -41,6 +41,13 @@ mod tests {
     fn sums_match_the_plain_loops() {
         // Values whose f64 sums are exact, so the lane order cannot matter.
         let xs: Vec<f32> = (0..1003).map(|i| ((i * 37) % 101) as f32 / 4.0 - 12.0).collect();
+        // Inexact values: every path adds the lanes in the same order, so the same bits.
+        let inexact: Vec<f32> = (0..5003).map(|i| ((i * 7919) % 10007) as f32 / 3.7 - 1300.0).collect();
+        let reference =
+            crate::kernels::with_kernels(crate::kernels::Kernels::Portable, || sums_f64(&inexact));
+        for kernels in crate::kernels::Kernels::available() {
+            assert_eq!(crate::kernels::with_kernels(kernels, || sums_f64(&inexact)), reference, "{kernels}");
+        }
         let plain: f64 = xs.iter().map(|&x| x as f64).sum();
         let plain_sq: f64 = xs.iter().map(|&x| x as f64 * x as f64).sum();
         assert_eq!(sums_f64(&xs), (plain, plain_sq));

@@ -84,10 +84,13 @@ impl LstmLayer {
             let (first, second) = (0..h / 2, h / 2..h);
             let recurrence = &recurrence;
             let theirs = second.clone();
+            // The helper is no pool thread: it takes this thread's kernel path along.
+            let kernels = kernels::active();
             let helper = split
                 .then(|| {
                     let thread = std::thread::Builder::new().name("encodec-lstm".into());
-                    thread.spawn_scoped(scope, move || recurrence.run(1, theirs, true)).ok()
+                    let run = move || kernels::with_kernels(kernels, || recurrence.run(1, theirs, true));
+                    thread.spawn_scoped(scope, run).ok()
                 })
                 .flatten();
             match helper {

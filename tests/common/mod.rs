@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use encodec::{Bandwidth, CodeSegment, Codes, Encodec, EncodecConfig};
+use encodec::{Bandwidth, CodeSegment, Codes, Encodec, EncodecConfig, Kernels};
 use serde::Deserialize;
 
 pub fn root() -> PathBuf {
@@ -75,6 +75,12 @@ pub fn small_tensors(dir: &str) -> (EncodecConfig, HashMap<String, Tensor>) {
     let config = EncodecConfig::from_file(&dir.join("config.json")).unwrap();
     let tensors = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu).unwrap();
     (config, tensors)
+}
+
+/// Every kernel path this CPU can run, fastest first: the tests that must hold on every CPU run
+/// on each and compare their outputs (see `Kernels`).
+pub fn kernel_paths() -> Vec<Kernels> {
+    Kernels::available()
 }
 
 // --- the real-size models: the same formula as conversion/make_fixtures.py --------------------

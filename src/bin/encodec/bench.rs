@@ -93,6 +93,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         "encode_rtf": round(audio_s / timings.encode_s),
         "decode_rtf": round(audio_s / timings.decode_s),
         "threads": model.threads(),
+        "kernels": model.kernels().as_str(),
         "dtype": model.precision().as_str(),
         "bandwidth": args.bandwidth.kbps(),
     });

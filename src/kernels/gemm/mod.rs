@@ -1,8 +1,11 @@
 //! Safe strided matrix views and `dst (+)= lhs * rhs` on them, each element one chain of fused
-//! multiply-adds in depth order (see [`matmul_serial`]). Views with arbitrary strides are what
-//! let convolutions run as GEMMs straight on the padded signal, without im2col copies.
+//! multiply-adds in depth order (see [`matmul_serial`]), on tiles per instruction set
+//! (`avx512.rs`, `avx2.rs`, `neon.rs`, and the portable ones here). Views with arbitrary strides
+//! are what let convolutions run as GEMMs straight on the padded signal, without im2col copies.
 
 use rayon::prelude::*;
+
+use super::{active, Kernels};
 
 /// A read-only `rows x cols` matrix in a slice: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy, Debug)]
@@ -84,7 +87,7 @@ fn last_index(rows: usize, cols: usize, row_stride: usize, col_stride: usize) ->
     (rows - 1) * row_stride + (cols - 1) * col_stride
 }
 
-/// Columns per panel of a [`PackedRhs`]: two AVX-512 vectors.
+/// Columns per panel of a [`PackedRhs`]: two AVX-512 vectors, four AVX2, eight NEON.
 const PANEL: usize = 32;
 
 /// A right-hand matrix (a layer's weights) packed once for [`matmul`]: panels of [`PANEL`]
@@ -197,15 +200,21 @@ fn check_shapes(dst: &MatMut<'_>, lhs: &MatRef<'_>, rhs: &PackedRef<'_>) {
     assert!(lhs.rows == dst.rows && rhs.cols == dst.cols && lhs.cols == rhs.rows, "shapes do not agree");
 }
 
-/// As [`matmul`], on the calling thread only (for work already split across threads).
+/// As [`matmul`], on the calling thread only (for work already split across threads), on the
+/// thread's [`Kernels`] path.
 ///
 /// Written here rather than taken from a GEMM crate for one property those do not have: each
 /// element is a single chain of fused multiply-adds from its starting value (0, or `dst` when
 /// accumulating) through the depth in order, `d = fma(lhs[i, p], rhs[p, j], d)` for `p = 0..k`.
 /// So an element's bits do not depend on how many rows are multiplied at once, which block of
 /// rows it falls in, or which instruction set runs it: a signal convolved a few frames at a
-/// time (streaming) gives exactly what it gives convolved whole. (The `gemm` crate picks other
-/// kernels and depth blockings for small products, which round differently.)
+/// time (streaming) gives exactly what it gives convolved whole, on every CPU. (The `gemm`
+/// crate picks other kernels and depth blockings for small products, which round differently.)
+///
+/// The work is blocked for the caches as the classic GEMMs block it: the depth goes by in
+/// chunks of [`KC`]; for each chunk, `lhs` in blocks of a few dozen rows, and each block meets
+/// every panel of `rhs` in turn, a tile of rows x columns at a time held in registers while it
+/// runs through the chunk (the tiles are the instruction set's; see [`Block`]).
 pub fn matmul_serial(dst: MatMut<'_>, lhs: MatRef<'_>, rhs: PackedRef<'_>, accumulate: bool) {
     check_shapes(&dst, &lhs, &rhs);
     if !accumulate {
@@ -218,175 +227,185 @@ pub fn matmul_serial(dst: MatMut<'_>, lhs: MatRef<'_>, rhs: PackedRef<'_>, accum
     if dst.rows == 0 || dst.cols == 0 || lhs.cols == 0 {
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if dst.col_stride == 1 && std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F; the views were bounds-checked when made.
-        return unsafe { avx512::matmul(dst, lhs, rhs) };
-    }
-    portable(dst, lhs, rhs);
+    let tiles = match dst.col_stride {
+        1 => Tiles::of(active()),
+        // Scattered columns (no layer writes them): only the portable tiles read them.
+        _ => Tiles::of(Kernels::Portable),
+    };
+    blocked(dst, lhs, rhs, tiles);
 }
 
-/// The chains a row of `dst` and a panel at a time, in a local array the compiler vectorises
-/// (compiled for AVX2 where the CPU has it): the path for CPUs without AVX-512.
-fn portable(dst: MatMut<'_>, lhs: MatRef<'_>, rhs: PackedRef<'_>) {
-    dispatch! {
-        fn row(dst: &mut [f32], d0: usize, dcs: usize, lhs: &[f32], a0: usize, acs: usize, rhs: PackedRef<'_>) {
-            for panel in 0..rhs.cols.div_ceil(PANEL) {
-                let width = (rhs.cols - panel * PANEL).min(PANEL);
-                let mut acc = [0f32; PANEL];
-                for (c, acc) in acc.iter_mut().enumerate().take(width) {
-                    *acc = dst[d0 + (panel * PANEL + c) * dcs];
-                }
-                let b = &rhs.data[panel * rhs.panel_stride..];
-                for p in 0..rhs.rows {
-                    let a = lhs[a0 + p * acs];
-                    let b = &b[p * PANEL..(p + 1) * PANEL];
-                    acc.iter_mut().zip(b).for_each(|(acc, &b)| *acc = a.mul_add(b, *acc));
-                }
-                for (c, acc) in acc.iter().enumerate().take(width) {
-                    dst[d0 + (panel * PANEL + c) * dcs] = *acc;
-                }
-            }
-        }
-    }
-    for r in 0..dst.rows {
-        row(dst.data, r * dst.row_stride, dst.col_stride, lhs.data, r * lhs.row_stride, lhs.col_stride, rhs);
-    }
-}
-
-/// The AVX-512 kernel. The depth goes by in chunks; for each chunk, blocks of `lhs` rows are
-/// packed tile by tile (`[depth][rows]`, so every value a tile broadcasts is the next in
-/// memory), and each tile of up to 14 rows x 32 columns (28 rows x 16) is held in registers
-/// while it runs through the chunk of a panel, which stays in the L1 cache for all the tiles.
-#[cfg(target_arch = "x86_64")]
-mod avx512 {
-    use super::{MatMut, MatRef, PackedRef, PANEL};
-    use std::arch::x86_64::*;
-
-    /// Depth per chunk: a panel's chunk is 32 KB, in the L1 cache beside the rows it meets.
-    const KC: usize = 256;
-    /// Rows per block of `lhs` (a multiple of every tile height); small, so a block's chunk stays
-    /// in the L1 cache too while every panel reads it (measured best of 28-112).
-    const MC: usize = 28;
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn matmul(dst: MatMut<'_>, lhs: MatRef<'_>, rhs: PackedRef<'_>) {
-        let (m, n, k) = (dst.rows, dst.cols, lhs.cols);
-        let c = dst.data.as_mut_ptr();
-        let crs = dst.row_stride;
-        // Only a strided `lhs` is packed (see `tiles`); the usual call needs no buffer.
-        let mut packed = if lhs.col_stride == 1 { Vec::new() } else { vec![0f32; MC * KC] };
-        for p0 in (0..k).step_by(KC) {
-            let depth = (k - p0).min(KC);
-            for i0 in (0..m).step_by(MC) {
-                let rows = (m - i0).min(MC);
-                for j in (0..n).step_by(PANEL) {
-                    let width = (n - j).min(PANEL);
-                    let masks = [mask(width), mask(width.saturating_sub(16))];
-                    let b = rhs.data.as_ptr().add((j / PANEL) * rhs.panel_stride + p0 * PANEL);
-                    let c = c.add(i0 * crs + j);
-                    let tiles = if width > 16 { tiles::<2> } else { tiles::<1> };
-                    let panels = n.div_ceil(PANEL);
-                    tiles(&lhs, i0, p0, rows, depth, &mut packed, j == 0, panels, b, c, crs, masks);
-                }
-            }
-        }
-    }
-
-    fn mask(width: usize) -> __mmask16 {
-        ((1u32 << width.min(16)) - 1) as __mmask16
-    }
-
-    /// Every tile of a block of `rows` rows for one panel. Rows of `lhs` that are contiguous
-    /// are read where they are: with the panels packed and the blocks only `MC` rows, that
-    /// measured as fast as packing them, which for narrow outputs costs as much as the product.
-    /// A strided `lhs` is packed (on the first panel; the others reuse it).
-    #[target_feature(enable = "avx512f")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tiles<const V: usize>(
-        lhs: &MatRef<'_>,
-        i0: usize,
-        p0: usize,
-        rows: usize,
-        depth: usize,
-        packed: &mut [f32],
-        first: bool,
-        panels: usize,
-        b: *const f32,
-        c: *mut f32,
-        crs: usize,
-        masks: [__mmask16; 2],
-    ) {
-        let direct = lhs.col_stride == 1;
-        // The same tile heights for every panel of the product, so the packing fits them all:
-        // 28 rows where there is only one, narrow, panel; else as many as 32 columns allow.
-        let tallest = if panels == 1 && V == 1 { 28 } else { 14 };
-        let mut i = 0;
-        macro_rules! tiles {
-            ($($r:literal),*) => {$(
-                while rows - i >= $r && $r <= tallest {
-                    let c = c.add(i * crs);
-                    if direct {
-                        let a = lhs.data.as_ptr().add((i0 + i) * lhs.row_stride + p0);
-                        tile_kernel::<$r, V>(a, (lhs.row_stride, 1), b, c, crs, depth, masks);
-                    } else {
-                        let tile = &mut packed[i * depth..(i + $r) * depth];
-                        if first {
-                            for p in 0..depth {
-                                for r in 0..$r {
-                                    let at = (i0 + i + r) * lhs.row_stride + (p0 + p) * lhs.col_stride;
-                                    tile[p * $r + r] = lhs.data[at];
-                                }
-                            }
-                        }
-                        tile_kernel::<$r, V>(tile.as_ptr(), (1, $r), b, c, crs, depth, masks);
+/// `dst += lhs * rhs` (shapes checked, none empty) on `tiles`, blocked for the caches.
+fn blocked(dst: MatMut<'_>, lhs: MatRef<'_>, rhs: PackedRef<'_>, tiles: Tiles) {
+    let (m, n, k) = (dst.rows, dst.cols, lhs.cols);
+    let panels = n.div_ceil(PANEL);
+    // A strided `lhs` is copied block by block into rows; the layers' are rows already.
+    let mut packed = Vec::new();
+    for p0 in (0..k).step_by(KC) {
+        let depth = (k - p0).min(KC);
+        for i0 in (0..m).step_by(tiles.block_rows) {
+            let rows = (m - i0).min(tiles.block_rows);
+            let (a, a_row) = match lhs.col_stride {
+                1 => (&lhs.data[i0 * lhs.row_stride + p0..], lhs.row_stride),
+                _ => {
+                    packed.clear();
+                    for r in i0..i0 + rows {
+                        packed.extend(
+                            (p0..p0 + depth).map(|p| lhs.data[r * lhs.row_stride + p * lhs.col_stride]),
+                        );
                     }
-                    i += $r;
+                    (&packed[..], depth)
                 }
-            )*};
-        }
-        tiles!(28, 14, 8, 4, 2, 1);
-    }
-
-    /// One tile of `R` rows by `V` vectors: loaded from `c`, every multiply-add of the depth
-    /// chunk in order, stored back. Row `r`'s value at depth `p` is `a[p * a_step + r * a_row]`.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    #[allow(clippy::needless_range_loop)] // indices over registers, unrolled by the compiler
-    unsafe fn tile_kernel<const R: usize, const V: usize>(
-        a: *const f32,
-        (a_row, a_step): (usize, usize),
-        b: *const f32,
-        c: *mut f32,
-        crs: usize,
-        depth: usize,
-        masks: [__mmask16; 2],
-    ) {
-        let mut acc = [[_mm512_setzero_ps(); V]; R];
-        for r in 0..R {
-            for v in 0..V {
-                acc[r][v] = _mm512_maskz_loadu_ps(masks[v], c.add(r * crs + 16 * v));
-            }
-        }
-        for p in 0..depth {
-            let mut bv = [_mm512_setzero_ps(); V];
-            for v in 0..V {
-                bv[v] = _mm512_loadu_ps(b.add(p * PANEL + 16 * v));
-            }
-            for r in 0..R {
-                let av = _mm512_set1_ps(*a.add(p * a_step + r * a_row));
-                for v in 0..V {
-                    acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
-                }
-            }
-        }
-        for r in 0..R {
-            for v in 0..V {
-                _mm512_mask_storeu_ps(c.add(r * crs + 16 * v), masks[v], acc[r][v]);
+            };
+            for panel in 0..panels {
+                let j = panel * PANEL;
+                let block = Block {
+                    a,
+                    a_row,
+                    rows,
+                    depth,
+                    b: &rhs.data[panel * rhs.panel_stride + p0 * PANEL..][..depth * PANEL],
+                    c: &mut dst.data[i0 * dst.row_stride + j * dst.col_stride..],
+                    c_row: dst.row_stride,
+                    c_col: dst.col_stride,
+                    width: (n - j).min(PANEL),
+                    single_panel: panels == 1,
+                };
+                block.check();
+                // SAFETY: `Tiles::of` gave the tiles of a path this CPU runs (`active` only
+                // returns such paths), and `check` bounds every index the tiles touch.
+                unsafe { (tiles.panel)(block) };
             }
         }
     }
 }
+
+/// Depth per chunk: a panel's chunk is 32 KB, in the L1 or L2 cache beside the rows it meets.
+const KC: usize = 256;
+
+/// One block of rows of `lhs` times one panel of `rhs`, added onto `dst`, for the depth chunk
+/// `b` holds: `c[r * c_row + j * c_col] = fma(a[r * a_row + p], b[p * PANEL + j], ...)` for
+/// `p = 0..depth` in order, `r < rows`, `j < width`.
+pub(crate) struct Block<'a> {
+    a: &'a [f32],
+    a_row: usize,
+    rows: usize,
+    depth: usize,
+    /// `depth` rows of the panel, [`PANEL`] values each (zeros past the matrix's columns).
+    b: &'a [f32],
+    c: &'a mut [f32],
+    c_row: usize,
+    c_col: usize,
+    width: usize,
+    /// The product has this one panel (a narrow output, where taller tiles pay).
+    single_panel: bool,
+}
+
+impl Block<'_> {
+    /// Panics unless every index the tiles read or write is inside the slices: the unsafe
+    /// tiles rely on it.
+    fn check(&self) {
+        assert!(self.width >= 1 && self.width <= PANEL && self.rows >= 1, "an empty block");
+        assert!(self.a.len() >= (self.rows - 1) * self.a_row + self.depth, "lhs block outside its slice");
+        assert!(self.b.len() >= self.depth * PANEL, "panel chunk outside its slice");
+        let last = (self.rows - 1) * self.c_row + (self.width - 1) * self.c_col;
+        assert!(self.c.len() > last, "destination block outside its slice");
+    }
+}
+
+/// An instruction set's tiles: how many `lhs` rows a block has (a multiple of the tile
+/// heights, and small, so that a block's depth chunk stays in the L1 cache while every panel
+/// reads it), and the function that runs a block against one panel.
+struct Tiles {
+    block_rows: usize,
+    /// # Safety
+    /// The CPU must run the tiles' instruction set, the block must pass [`Block::check`], and
+    /// for the SIMD tiles `c_col` must be 1.
+    panel: unsafe fn(Block<'_>),
+}
+
+impl Tiles {
+    fn of(kernels: Kernels) -> Self {
+        match kernels {
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => Tiles { block_rows: 28, panel: avx512::panel },
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => Tiles { block_rows: 48, panel: avx2::panel },
+            #[cfg(target_arch = "aarch64")]
+            Kernels::Neon => Tiles { block_rows: 24, panel: neon::panel },
+            _ => Tiles { block_rows: 24, panel: portable_panel },
+        }
+    }
+}
+
+dispatch! {
+    /// The portable tiles: two rows by a whole panel in local arrays the compiler keeps in
+    /// vector registers, any column stride.
+    fn portable_block(block: Block<'_>) {
+        let mut block = block;
+        let mut r = 0;
+        while block.rows - r >= 2 {
+            portable_tile::<2>(&mut block, r);
+            r += 2;
+        }
+        if r < block.rows {
+            portable_tile::<1>(&mut block, r);
+        }
+    }
+}
+
+/// [`portable_block`] as a tile function.
+///
+/// # Safety
+/// None needed: the portable tiles index their slices (`unsafe` only to share the type of the
+/// SIMD tiles).
+unsafe fn portable_panel(block: Block<'_>) {
+    portable_block(block)
+}
+
+#[inline(always)]
+fn portable_tile<const R: usize>(block: &mut Block<'_>, r0: usize) {
+    let Block { a, a_row, depth, b, c_row, c_col, width, .. } = *block;
+    let mut acc = [[0f32; PANEL]; R];
+    for (r, acc) in acc.iter_mut().enumerate() {
+        for (j, acc) in acc.iter_mut().enumerate().take(width) {
+            *acc = block.c[(r0 + r) * c_row + j * c_col];
+        }
+    }
+    for p in 0..depth {
+        let b: &[f32; PANEL] = b[p * PANEL..(p + 1) * PANEL].try_into().expect("a panel row");
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let a = a[(r0 + r) * a_row + p];
+            acc.iter_mut().zip(b).for_each(|(acc, &b)| *acc = a.mul_add(b, *acc));
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        for (j, &acc) in acc.iter().enumerate().take(width) {
+            block.c[(r0 + r) * c_row + j * c_col] = acc;
+        }
+    }
+}
+
+/// Runs a block's tiles, tallest first: `$tile::<R, ...>(args)` for each height `R` of the
+/// list up to `$tallest`, as long as `R` rows remain, with `$i` the rows done before it.
+macro_rules! tile_rows {
+    ($rows:expr, $tallest:expr, [$($r:literal),*], $i:ident => $tile:ident::<_, $g:tt> $args:tt) => {{
+        let mut $i = 0;
+        $(
+            while $rows - $i >= $r && $r <= $tallest {
+                $tile::<$r, $g> $args;
+                $i += $r;
+            }
+        )*
+    }};
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(any(target_arch = "aarch64", all(test, not(target_arch = "aarch64"))))]
+mod neon;
 
 #[cfg(test)]
 mod tests {
@@ -461,13 +480,37 @@ mod tests {
         }
     }
 
+    /// Every tile set to check: those this CPU runs, through the dispatch, and (off aarch64)
+    /// the NEON tiles on emulated intrinsics.
+    fn every_path(f: impl Fn(&str, &dyn Fn(MatMut, MatRef, PackedRef))) {
+        for kernels in Kernels::available() {
+            let run = |dst: MatMut, lhs: MatRef, rhs: PackedRef| {
+                crate::kernels::with_kernels(kernels, || matmul_serial(dst, lhs, rhs, true))
+            };
+            f(kernels.as_str(), &run);
+        }
+        #[cfg(not(target_arch = "aarch64"))]
+        f("neon (emulated)", &|dst, lhs, rhs| {
+            blocked(dst, lhs, rhs, Tiles { block_rows: 24, panel: neon::panel })
+        });
+    }
+
     #[test]
     fn every_element_is_one_chain_however_the_rows_are_cut() {
-        // Shapes of the layers (narrow, one panel, many panels, a depth over several chunks),
-        // overlapping windows as a strided convolution reads them; every way of cutting the rows
-        // (as streaming does) and both instruction sets give the chains' exact bits.
-        for (m, k, n, row_stride) in [(61, 7, 1, 1), (45, 96, 16, 32), (37, 600, 48, 300), (30, 40, 2048, 40)]
-        {
+        // Shapes of the layers (narrow, one panel, many panels, widths that end inside a
+        // vector, a depth over several chunks), overlapping windows as a strided convolution
+        // reads them; every way of cutting the rows (as streaming does) and every instruction
+        // set give the chains' exact bits.
+        for (m, k, n, row_stride) in [
+            (61, 7, 1, 1),
+            (45, 96, 16, 32),
+            (37, 600, 48, 300),
+            (30, 40, 2048, 40),
+            (29, 33, 27, 33),
+            (50, 20, 5, 20),
+            (13, 300, 12, 300),
+            (8, 9, 70, 9),
+        ] {
             let a = inexact((m - 1) * row_stride + k, 1);
             let b = inexact(k * n, 2);
             let start = inexact(m * n, 3);
@@ -475,21 +518,42 @@ mod tests {
             let packed = PackedRhs::row_major(&b, k, n);
             let mut expected = start.clone();
             chains(&mut expected, lhs, &b, n);
-            let mut whole = start.clone();
-            matmul_serial(MatMut::row_major(&mut whole, m, n), lhs, packed.view(), true);
-            assert_eq!(whole, expected, "{m}x{k}x{n}");
-            let mut portable_result = start.clone();
-            portable(MatMut::row_major(&mut portable_result, m, n), lhs, packed.view());
-            assert_eq!(portable_result, expected, "{m}x{k}x{n}: portable path");
-            for cut in [1, 2, 5, 13, 29] {
-                let mut pieces = start.clone();
-                for (i, dst) in pieces.chunks_mut(cut * n).enumerate() {
-                    let rows = dst.len() / n;
-                    let lhs = MatRef::new(&a[i * cut * row_stride..], rows, k, row_stride, 1);
-                    matmul_serial(MatMut::row_major(dst, rows, n), lhs, packed.view(), true);
+            every_path(|path, run| {
+                let mut whole = start.clone();
+                run(MatMut::row_major(&mut whole, m, n), lhs, packed.view());
+                assert_eq!(whole, expected, "{m}x{k}x{n} on {path}");
+                for cut in [1, 2, 5, 13, 29] {
+                    let mut pieces = start.clone();
+                    for (i, dst) in pieces.chunks_mut(cut * n).enumerate() {
+                        let rows = dst.len() / n;
+                        let lhs = MatRef::new(&a[i * cut * row_stride..], rows, k, row_stride, 1);
+                        run(MatMut::row_major(dst, rows, n), lhs, packed.view());
+                    }
+                    assert_eq!(pieces, expected, "{m}x{k}x{n} in pieces of {cut} rows on {path}");
                 }
-                assert_eq!(pieces, expected, "{m}x{k}x{n} in pieces of {cut} rows");
-            }
+                // A strided lhs (packed into rows first) and a strided destination row.
+                let t: Vec<f32> = (0..k)
+                    .flat_map(|p| (0..m).map(move |r| (r, p)))
+                    .map(|(r, p)| a[r * row_stride + p])
+                    .collect();
+                let mut wide = vec![7.0f32; m * (n + 3)];
+                for r in 0..m {
+                    wide[r * (n + 3)..r * (n + 3) + n].copy_from_slice(&start[r * n..(r + 1) * n]);
+                }
+                run(MatMut::new(&mut wide, m, n, n + 3, 1), MatRef::row_major(&t, k, m).t(), packed.view());
+                for r in 0..m {
+                    assert_eq!(
+                        &wide[r * (n + 3)..r * (n + 3) + n],
+                        &expected[r * n..(r + 1) * n],
+                        "{path}: strided"
+                    );
+                    assert_eq!(
+                        &wide[r * (n + 3) + n..(r + 1) * (n + 3)],
+                        &[7.0; 3],
+                        "{path}: wrote outside the view"
+                    );
+                }
+            });
         }
     }
 
