@@ -15,7 +15,9 @@ pub(super) unsafe fn panel(mut block: Block<'_>) {
             break;
         }
         let width = (block.width - half).min(16);
-        let masks = [mask(width), mask(width.saturating_sub(8))];
+        // Masked loads and stores are slow on some CPUs (AMD's especially): whole vectors
+        // take plain ones.
+        let masks = ([mask(width), mask(width.saturating_sub(8))], [width >= 8, width >= 16]);
         match width > 8 {
             true => tiles::<2>(&mut block, half, 6, masks),
             false => tiles::<1>(&mut block, half, 12, masks),
@@ -31,7 +33,12 @@ unsafe fn mask(width: usize) -> __m256i {
 
 /// Every tile of the block's columns `half..half + 16`, tallest first.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tiles<const V: usize>(block: &mut Block<'_>, half: usize, tallest: usize, masks: [__m256i; 2]) {
+unsafe fn tiles<const V: usize>(
+    block: &mut Block<'_>,
+    half: usize,
+    tallest: usize,
+    masks: ([__m256i; 2], [bool; 2]),
+) {
     let (a, b, c) = (block.a.as_ptr(), block.b.as_ptr().add(half), block.c.as_mut_ptr().add(half));
     let (a_row, c_row, depth) = (block.a_row, block.c_row, block.depth);
     let rows = block.rows;
@@ -50,12 +57,13 @@ unsafe fn tile<const R: usize, const V: usize>(
     c: *mut f32,
     c_row: usize,
     depth: usize,
-    masks: [__m256i; 2],
+    (masks, full): ([__m256i; 2], [bool; 2]),
 ) {
     let mut acc = [[_mm256_setzero_ps(); V]; R];
     for r in 0..R {
         for v in 0..V {
-            acc[r][v] = _mm256_maskload_ps(c.add(r * c_row + 8 * v), masks[v]);
+            let at = c.add(r * c_row + 8 * v);
+            acc[r][v] = if full[v] { _mm256_loadu_ps(at) } else { _mm256_maskload_ps(at, masks[v]) };
         }
     }
     for p in 0..depth {
@@ -72,7 +80,12 @@ unsafe fn tile<const R: usize, const V: usize>(
     }
     for r in 0..R {
         for v in 0..V {
-            _mm256_maskstore_ps(c.add(r * c_row + 8 * v), masks[v], acc[r][v]);
+            let at = c.add(r * c_row + 8 * v);
+            if full[v] {
+                _mm256_storeu_ps(at, acc[r][v]);
+            } else {
+                _mm256_maskstore_ps(at, masks[v], acc[r][v]);
+            }
         }
     }
 }
