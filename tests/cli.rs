@@ -325,3 +325,30 @@ fn cache_migrate_and_stats_report_as_json() {
     let text = ok(&encodec(&["cache", "stats", d], &[]));
     assert!(text.contains("gzip") && text.contains("MB/min"), "{text}");
 }
+
+#[test]
+fn the_kernel_switch_forces_a_path_and_every_path_writes_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = root().join("weights/test-24khz");
+    let input = root().join("tests/fixtures/samples/speech-24khz.wav");
+    let mut files = Vec::new();
+    for kernels in encodec::Kernels::available() {
+        let path = dir.path().join(format!("{kernels}.ecdc"));
+        let env = [("ENCODEC_KERNELS", Path::new(kernels.as_str()))];
+        ok(&encodec(&["-q", "encode", s(&input), s(&path), "--model", s(&model_dir)], &env));
+        files.push((kernels, std::fs::read(&path).unwrap()));
+        let bench = ok(&encodec(
+            &["bench", "--model", s(&model_dir), "--seconds", "0.3", "--repeat", "1", "--threads", "1"],
+            &env,
+        ));
+        assert!(bench.contains(&format!("\"kernels\":\"{kernels}\"")), "{bench}");
+    }
+    for (kernels, bytes) in &files[1..] {
+        assert!(*bytes == files[0].1, "{kernels} wrote other bytes than {}", files[0].0);
+    }
+    let refused = dir.path().join("refused.ecdc");
+    let env = [("ENCODEC_KERNELS", Path::new("sse9"))];
+    let stderr = fails(&encodec(&["encode", s(&input), s(&refused), "--model", s(&model_dir)], &env));
+    assert!(stderr.contains("unknown kernel path"), "{stderr}");
+    assert!(!refused.exists());
+}
