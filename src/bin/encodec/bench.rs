@@ -49,6 +49,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let start = Instant::now();
     let mut model = Encodec::from_files_with(&files, args.dtype)?;
     let load_s = start.elapsed().as_secs_f64();
+    ui.warn_if_slow(&model);
     if let Some(threads) = args.threads {
         model = model.with_threads(threads)?;
     }

@@ -114,6 +114,16 @@ impl Ui {
         let bar = self.step(format!("loading {spec}"));
         let model = Encodec::from_files(&files);
         bar.finish_and_clear();
-        model
+        model.inspect(|model| self.warn_if_slow(model))
+    }
+
+    /// Says so when the model will run on software fused multiply-adds (a CPU without FMA).
+    pub fn warn_if_slow(&self, model: &Encodec) {
+        if !self.quiet && model.kernels().uses_software_fma() {
+            eprintln!(
+                "encodec: warning: this CPU has no FMA instructions, so the portable kernels use a \
+                 software fused multiply-add: the same results, about 20x slower"
+            );
+        }
     }
 }

@@ -330,7 +330,7 @@ impl Tiles {
             #[cfg(target_arch = "x86_64")]
             Kernels::Avx512 => Tiles { block_rows: 28, panel: avx512::panel },
             #[cfg(target_arch = "x86_64")]
-            Kernels::Avx2 => Tiles { block_rows: 48, panel: avx2::panel },
+            Kernels::Avx2 => Tiles { block_rows: 24, panel: avx2::panel },
             #[cfg(target_arch = "aarch64")]
             Kernels::Neon => Tiles { block_rows: 24, panel: neon::panel },
             _ => Tiles { block_rows: 24, panel: portable_panel },
