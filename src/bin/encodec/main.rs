@@ -122,7 +122,7 @@ impl Ui {
         if !self.quiet && model.kernels().uses_software_fma() {
             eprintln!(
                 "encodec: warning: this CPU has no FMA instructions, so the portable kernels use a \
-                 software fused multiply-add: the same results, about 20x slower"
+                 software fused multiply-add: the same results, about 50x slower"
             );
         }
     }

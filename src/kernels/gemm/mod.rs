@@ -365,23 +365,34 @@ unsafe fn portable_panel(block: Block<'_>) {
 
 #[inline(always)]
 fn portable_tile<const R: usize>(block: &mut Block<'_>, r0: usize) {
+    // Groups of 8 lanes, each updated by one small loop: the shape compilers turn into vector
+    // FMAs (a flat 32-lane loop was unrolled into scalar ones).
+    type Lanes = [f32; 8];
     let Block { a, a_row, depth, b, c_row, c_col, width, .. } = *block;
-    let mut acc = [[0f32; PANEL]; R];
+    let mut acc = [[[0f32; 8]; PANEL / 8]; R];
     for (r, acc) in acc.iter_mut().enumerate() {
-        for (j, acc) in acc.iter_mut().enumerate().take(width) {
-            *acc = block.c[(r0 + r) * c_row + j * c_col];
+        for j in 0..width {
+            acc[j / 8][j % 8] = block.c[(r0 + r) * c_row + j * c_col];
         }
     }
     for p in 0..depth {
-        let b: &[f32; PANEL] = b[p * PANEL..(p + 1) * PANEL].try_into().expect("a panel row");
+        let row = &b[p * PANEL..(p + 1) * PANEL];
+        let mut bv = [[0f32; 8]; PANEL / 8];
+        for (v, lanes) in bv.iter_mut().zip(row.chunks_exact(8)) {
+            *v = Lanes::try_from(lanes).expect("8 lanes");
+        }
         for (r, acc) in acc.iter_mut().enumerate() {
             let a = a[(r0 + r) * a_row + p];
-            acc.iter_mut().zip(b).for_each(|(acc, &b)| *acc = a.mul_add(b, *acc));
+            for (acc, b) in acc.iter_mut().zip(&bv) {
+                for l in 0..8 {
+                    acc[l] = a.mul_add(b[l], acc[l]);
+                }
+            }
         }
     }
     for (r, acc) in acc.iter().enumerate() {
-        for (j, &acc) in acc.iter().enumerate().take(width) {
-            block.c[(r0 + r) * c_row + j * c_col] = acc;
+        for j in 0..width {
+            block.c[(r0 + r) * c_row + j * c_col] = acc[j / 8][j % 8];
         }
     }
 }
