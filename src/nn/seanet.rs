@@ -114,13 +114,14 @@ impl ResnetBlock {
     /// One item, a layer at a time over the whole signal (for normalised convolutions, whose
     /// norms need all of it; blocks without norms take [`ResnetBlock::run_fused`]).
     fn run_layered(&self, item: &[f32]) -> Vec<f32> {
-        let (mut hidden, _) = self.first.run(item, true);
-        hidden.par_chunks_mut(1 << 14).for_each(activation::elu_in_place);
+        let (hidden, _) = self.first.run(item, true);
         let mut y = match &self.shortcut {
             Some(conv) => conv.run(item, false).0,
             None => item.to_vec(),
         };
-        let (block, _) = self.second.run(&hidden, false);
+        // ELU on the way into the second convolution, a cache-sized block at a time (a pass of
+        // its own over the hidden signal cost a trip through memory).
+        let (block, _) = self.second.run(&hidden, true);
         y.iter_mut().zip(&block).for_each(|(a, b)| *a += b);
         y
     }
