@@ -7,7 +7,13 @@
 //! the process default, `ENCODEC_KERNELS` if set, else the best path the CPU has.
 
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::sync::OnceLock;
+
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use crate::Result;
 
 /// Compiles `$body` (a function of its arguments) once per instruction set and runs the
 /// variant of the thread's [`Kernels`] path: the same source, vectorised as wide as the path
@@ -216,13 +222,6 @@ pub fn cpu_has_fma() -> bool {
     #[cfg(not(target_arch = "x86_64"))]
     return cfg!(target_arch = "aarch64") || cfg!(target_feature = "fma");
 }
-
-use std::mem::MaybeUninit;
-
-use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
-use rayon::prelude::*;
-
-use crate::Result;
 
 /// A kernel on one contiguous f32 tensor: `(input, dims) -> (output, dims)`.
 type Kernel<'a> = dyn Fn(&[f32], &[usize]) -> (Vec<f32>, Vec<usize>) + 'a;

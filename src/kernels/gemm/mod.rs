@@ -332,10 +332,14 @@ impl Tiles {
             #[cfg(target_arch = "x86_64")]
             Kernels::Avx2 => Tiles { block_rows: 24, panel: avx2::panel },
             #[cfg(target_arch = "aarch64")]
-            Kernels::Neon => Tiles { block_rows: 24, panel: neon::panel },
+            Kernels::Neon => Tiles::NEON,
             _ => Tiles { block_rows: 24, panel: portable_panel },
         }
     }
+
+    /// The NEON tiles (also what the tests run on emulated intrinsics off aarch64).
+    #[cfg(any(target_arch = "aarch64", test))]
+    const NEON: Tiles = Tiles { block_rows: 24, panel: neon::panel };
 }
 
 dispatch! {
@@ -501,9 +505,7 @@ mod tests {
             f(kernels.as_str(), &run);
         }
         #[cfg(not(target_arch = "aarch64"))]
-        f("neon (emulated)", &|dst, lhs, rhs| {
-            blocked(dst, lhs, rhs, Tiles { block_rows: 24, panel: neon::panel })
-        });
+        f("neon (emulated)", &|dst, lhs, rhs| blocked(dst, lhs, rhs, Tiles::NEON));
     }
 
     #[test]
