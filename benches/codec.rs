@@ -12,12 +12,11 @@ use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use encodec::kernels::gemm::{matmul_serial, MatMut, MatRef, PackedRhs};
-use encodec::kernels::{activation, matvec, with_kernels};
-use encodec::nn::conv::{Conv1d, ConvSpec};
-use encodec::nn::lstm::Lstm;
-use encodec::weights::Weights;
-use encodec::{bench, Bandwidth, Encodec, EncodecConfig, Kernels};
+use encodec::internals::conv::{Conv1d, ConvSpec, ConvStyle, NormType, PadMode};
+use encodec::internals::gemm::{matmul_serial, MatMut, MatRef, PackedRhs};
+use encodec::internals::lstm::Lstm;
+use encodec::internals::{activation, matvec, with_kernels, Weights};
+use encodec::{bench, Bandwidth, Encodec, Kernels};
 
 const SECONDS: f64 = 2.0;
 
@@ -49,7 +48,13 @@ fn codec(c: &mut Criterion) {
 }
 
 fn layers(c: &mut Criterion) {
-    let config = EncodecConfig::encodec_24khz();
+    // The 24 kHz model's convolutions: weight norm (folded), causal, reflect padding.
+    let style = ConvStyle {
+        norm: NormType::WeightNorm,
+        causal: true,
+        pad_mode: PadMode::Reflect,
+        trim_right_ratio: 1.0,
+    };
     let tensor = |shape: &[usize], salt| {
         Tensor::from_vec(values(shape.iter().product(), salt), shape, &Device::Cpu).unwrap()
     };
@@ -62,7 +67,7 @@ fn layers(c: &mut Criterion) {
         ("conv.bias".to_string(), tensor(&[16], 2)),
     ]);
     let conv =
-        Conv1d::load(&Weights::from_tensors(conv_tensors, &Device::Cpu), &config, ConvSpec::new(32, 16, 3))
+        Conv1d::load(&Weights::from_tensors(conv_tensors, &Device::Cpu), style, ConvSpec::new(32, 16, 3))
             .unwrap();
     let x = tensor(&[1, 24_000, 32], 3); // time-major
     group.throughput(Throughput::Elements(24_000));

@@ -2,12 +2,15 @@
 //! count what a folder holds.
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::codecs::{decompress, Codec, Compressor, Format, Models};
+use crate::encodec::Models;
+use crate::levels::{self, Compressor};
+use crate::Format;
 use crate::{Error, Result};
 
 /// The file extensions the cache tools look at (case-insensitive).
@@ -22,8 +25,8 @@ const DURATION_TOLERANCE_S: f64 = 0.001;
 pub enum Outcome {
     /// Replaced by its compressed form.
     Converted {
-        /// What the new file holds.
-        codec: Codec,
+        /// The codec of the new file ([`crate::Codec::name`]).
+        codec: &'static str,
     },
     /// Already at the level (a re-run, or an AAC file no larger than Standard asks): untouched.
     AlreadyDone,
@@ -156,38 +159,71 @@ fn migrate_file(path: &Path, compressor: &Compressor) -> FileReport {
 }
 
 fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -> Result<Outcome> {
-    let original = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-    report.bytes_before = original.len() as u64;
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    report.bytes_before = std::fs::metadata(path).map_err(io)?.len();
     report.bytes_after = report.bytes_before;
-    let packed = compressor.compress(&original).map_err(|e| crate::codecs::name_input(e, path))?;
-    report.duration_s = packed.metadata.duration_s;
-    if packed.bytes == original {
-        return Ok(if compressor.level().writes(Format::of(&original)) {
+    // The new file is made beside the old one (a temporary a killed run leaves is removed by
+    // the next), streamed: neither file is ever held in memory.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temp = tempfile::Builder::new().prefix(".encodec-").suffix(".part").tempfile_in(dir).map_err(io)?;
+    let metadata = compressor.compress_file(path, temp.path())?;
+    report.duration_s = metadata.duration_s;
+    let chain = compressor.chain();
+    let own = chain.first().map(|codec| codec.name());
+    if same_contents(path, temp.path())? {
+        // Already in the format the level writes (its first codec would keep it at any
+        // bitrate), or left as it was for another reason.
+        let format = Format::sniff(&mut std::fs::File::open(path).map_err(io)?).map_err(io)?;
+        let done = chain.first().is_some_and(|codec| codec.keeps(format, 0.0));
+        return Ok(if done {
             Outcome::AlreadyDone
         } else {
-            Outcome::Kept { reason: packed.metadata.fallback_reason.unwrap_or_else(|| "unchanged".into()) }
+            Outcome::Kept { reason: metadata.fallback_reason.unwrap_or_else(|| "unchanged".into()) }
         });
     }
-    if packed.metadata.codec != compressor.level().codec() {
-        let reason = packed.metadata.fallback_reason.unwrap_or_default();
+    if own != Some(metadata.codec) {
+        let reason = metadata.fallback_reason.unwrap_or_default();
         return Ok(Outcome::Kept { reason: format!("{} not produced: {reason}", compressor.level()) });
     }
-    if packed.bytes.len() >= original.len() {
-        let reason = format!("{} bytes would become {}", original.len(), packed.bytes.len());
+    if metadata.compressed_size >= report.bytes_before {
+        let reason = format!("{} bytes would become {}", report.bytes_before, metadata.compressed_size);
         return Ok(Outcome::Kept { reason });
     }
     // The new file must play back as long as the old one before it replaces it.
-    let decoded = decompress(&packed.bytes, compressor.models())?.audio.duration_s();
-    if (decoded - packed.metadata.duration_s).abs() > DURATION_TOLERANCE_S {
-        return Err(Error::InvalidSetting(format!(
-            "the new file decodes to {decoded:.4} s, the original is {:.4} s; kept the original",
-            packed.metadata.duration_s
-        )));
+    let decoded = levels::file_duration_s(temp.path(), compressor.models())?;
+    if (decoded - metadata.duration_s).abs() > DURATION_TOLERANCE_S {
+        return Err(Error::DurationMismatch { expected_s: metadata.duration_s, actual_s: decoded });
     }
-    crate::atomic::write_bytes(path, &packed.bytes)?;
+    temp.as_file().sync_all().map_err(io)?;
+    temp.persist(path).map_err(|e| io(e.error))?;
     sync_dir(path);
-    report.bytes_after = packed.bytes.len() as u64;
-    Ok(Outcome::Converted { codec: packed.metadata.codec })
+    report.bytes_after = metadata.compressed_size;
+    Ok(Outcome::Converted { codec: metadata.codec })
+}
+
+/// Whether two files hold the same bytes, read a block at a time.
+fn same_contents(a: &Path, b: &Path) -> Result<bool> {
+    let open = |path: &Path| {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|source| Error::Io { path: path.to_owned(), source })
+    };
+    let (mut a, mut b) = (open(a)?, open(b)?);
+    loop {
+        let (x, y) = (
+            a.fill_buf().map_err(|source| Error::Io { path: "<file>".into(), source })?,
+            b.fill_buf().map_err(|source| Error::Io { path: "<file>".into(), source })?,
+        );
+        if x.is_empty() || y.is_empty() {
+            return Ok(x.is_empty() && y.is_empty());
+        }
+        let n = x.len().min(y.len());
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+        a.consume(n);
+        b.consume(n);
+    }
 }
 
 /// A pool of `jobs` threads to work on files in parallel.
@@ -280,12 +316,12 @@ pub fn stats(dir: &Path, jobs: usize) -> Result<CacheStats> {
         files
             .into_par_iter()
             .map(|path| {
-                let result = std::fs::read(&path)
-                    .map_err(|source| Error::Io { path: path.clone(), source })
-                    .and_then(|bytes| {
-                        let duration = crate::codecs::duration_s(&bytes, &models)?;
-                        Ok((Format::of(&bytes), bytes.len() as u64, duration))
-                    });
+                let io = |source| Error::Io { path: path.clone(), source };
+                let result = std::fs::File::open(&path).map_err(io).and_then(|mut file| {
+                    let format = Format::sniff(&mut file).map_err(io)?;
+                    let size = file.metadata().map_err(io)?.len();
+                    Ok((format, size, levels::file_duration_s(&path, &models)?))
+                });
                 (path, result)
             })
             .collect()

@@ -1,6 +1,8 @@
-//! The crate's one error type.
+//! The library's error type. The `.ecdc` container has its own ([`crate::ecdc::EcdcError`]),
+//! carried inside this one; the command line reports these as they are.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +29,13 @@ pub enum Error {
     #[error("checkpoint: {0}")]
     Checkpoint(String),
     /// Model weights could not be found locally or fetched from the Hub.
-    #[error("{0}")]
-    Hub(String),
+    #[error("{reason}")]
+    Hub {
+        /// The folder or repository asked for.
+        spec: String,
+        /// What went wrong, and how to get the weights.
+        reason: String,
+    },
     /// `config.json` is malformed or describes a model this crate cannot run.
     #[error("model config: {0}")]
     Config(String),
@@ -124,12 +131,69 @@ pub enum Error {
     /// gzip data could not be written or inflated.
     #[error("gzip: {0}")]
     Gzip(String),
-    /// The neural model could not be loaded (or does not match the file).
-    #[error("neural model unavailable: {0}")]
-    ModelUnavailable(String),
-    /// A setting out of its range.
-    #[error("{0}")]
-    InvalidSetting(String),
+    /// The neural model could not be loaded.
+    #[error("neural model unavailable ({model}): {source}")]
+    ModelUnavailable {
+        /// The folder or repository.
+        model: String,
+        /// Why it could not be loaded (shared: a failed load is remembered and reported to
+        /// every later caller).
+        #[source]
+        source: Arc<Error>,
+    },
+    /// No neural model was configured ([`crate::encodec::Models::none`]).
+    #[error("neural model unavailable: no neural model configured")]
+    NoModel,
+    /// A file needs a model other than the one given.
+    #[error("the file needs {needed}, the model given is {given}")]
+    WrongModel {
+        /// The model the file names.
+        needed: String,
+        /// The model given.
+        given: String,
+    },
+    /// A bitrate the codec does not code at.
+    #[error("{codec} takes {min}-{max} kbps, not {kbps}")]
+    Bitrate {
+        /// The codec (and profile).
+        codec: String,
+        /// The bitrate asked for.
+        kbps: u32,
+        /// The lowest it takes.
+        min: u32,
+        /// The highest it takes.
+        max: u32,
+    },
+    /// A new file does not play back as long as the one it was to replace.
+    #[error("the new file decodes to {actual_s:.4} s, the original is {expected_s:.4} s")]
+    DurationMismatch {
+        /// Seconds of the original.
+        expected_s: f64,
+        /// Seconds of the new file.
+        actual_s: f64,
+    },
+    /// A codec's encoder was given PCM where it takes bytes, or the other way round.
+    #[error("this encoder takes {expected}")]
+    WrongInput {
+        /// What it takes: `PCM` or `the original file's bytes`.
+        expected: &'static str,
+    },
+    /// A wrapper (gzip) inside another, more deeply than is read.
+    #[error("{outer} inside {outer}: files are unwrapped at most {limit} time(s)")]
+    Nested {
+        /// The wrapper.
+        outer: &'static str,
+        /// How many wrappers are looked through.
+        limit: usize,
+    },
+    /// This build left out the feature a codec needs.
+    #[error("this build has no {what} (cargo feature `{feature}`)")]
+    FeatureDisabled {
+        /// What is missing.
+        what: &'static str,
+        /// The cargo feature that adds it.
+        feature: &'static str,
+    },
     /// A tensor operation failed (a bug, or an unsupported device).
     #[error("tensor operation: {0}")]
     Candle(#[from] candle_core::Error),

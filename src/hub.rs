@@ -6,29 +6,9 @@ use std::path::{Path, PathBuf};
 use hf_hub::api::sync::ApiBuilder;
 use hf_hub::{Cache, Repo, RepoType};
 
+pub use crate::encodec::{ModelFiles, DEFAULT_REPO};
+use crate::encodec::{PublishedModel, MODEL_FILES};
 use crate::{Error, Result};
-
-/// The files that make a model.
-pub const MODEL_FILES: [&str; 2] = ["config.json", "model.safetensors"];
-
-/// The Hub repository used when none is given.
-pub const DEFAULT_REPO: &str = "facebook/encodec_24khz";
-
-/// A model's `config.json` and `model.safetensors`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModelFiles {
-    /// Path of `config.json`.
-    pub config: PathBuf,
-    /// Path of `model.safetensors`.
-    pub weights: PathBuf,
-}
-
-impl ModelFiles {
-    /// The files inside a local folder.
-    pub fn in_dir(dir: &Path) -> Self {
-        Self { config: dir.join(MODEL_FILES[0]), weights: dir.join(MODEL_FILES[1]) }
-    }
-}
 
 /// How to reach the Hub: the environment's settings by default (`HF_HOME`, `HF_ENDPOINT`,
 /// `HF_HUB_OFFLINE`), or explicit ones.
@@ -66,24 +46,26 @@ pub fn resolve(spec: &str, options: &HubOptions) -> Result<ModelFiles> {
     if dir.is_dir() {
         return Ok(ModelFiles::in_dir(dir));
     }
-    let repo_id = crate::ecdc::MODELS.iter().find(|(name, _)| *name == spec).map_or(spec, |(_, repo)| repo);
+    let repo_id = PublishedModel::find(spec).map_or(spec, |m| m.repo);
     if !repo_id.contains('/') {
-        return Err(Error::Hub(format!(
-            "{spec:?} is neither a folder nor a Hub repository id like {DEFAULT_REPO}"
-        )));
+        return Err(Error::Hub {
+            spec: spec.into(),
+            reason: format!("{spec:?} is neither a folder nor a Hub repository id like {DEFAULT_REPO}"),
+        });
     }
     let repo = Repo::new(repo_id.to_string(), RepoType::Model);
     let cached = Cache::new(options.cache_dir.clone()).repo(repo.clone());
     if let (Some(config), Some(weights)) = (cached.get(MODEL_FILES[0]), cached.get(MODEL_FILES[1])) {
         return Ok(ModelFiles { config, weights });
     }
-    let unavailable = |reason: String| {
-        Error::Hub(format!(
+    let unavailable = |reason: String| Error::Hub {
+        spec: spec.into(),
+        reason: format!(
             "cannot get {repo_id} ({reason}), and it is not in the cache at {}. Download it once with \
              `huggingface-cli download {repo_id} config.json model.safetensors`, or pass `--model DIR` \
              with a folder holding config.json and model.safetensors",
             options.cache_dir.display()
-        ))
+        ),
     };
     if options.offline {
         return Err(unavailable("HF_HUB_OFFLINE is set".into()));

@@ -1,6 +1,7 @@
 #![warn(missing_docs)]
-//! Meta's EnCodec neural audio codec, natively in [candle](https://github.com/huggingface/candle),
-//! producing the same codes as the reference `encodec` 0.1.1.
+//! Neural and classic audio compression for speech caches, in pure Rust: Meta's EnCodec
+//! (the same codes as the reference `encodec` 0.1.1, `.ecdc` files byte for byte), AAC and
+//! gzip behind one [`Codec`] interface, and cache compression levels with a fallback chain.
 //!
 //! ```no_run
 //! use encodec::{Bandwidth, Encodec};
@@ -12,33 +13,79 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: [`config`] (config.json), [`weights`] (safetensors by Hub name), [`nn`] (the
-//! network, a file per part), [`model`] (encode/decode, segmenting), [`codes`] (what the
-//! encoder produces), [`error`].
+//! # What runs where
+//! [candle](https://github.com/huggingface/candle) reads the weights (safetensors) and holds
+//! them, and its `Tensor` is the type of [`candle::Model`], the surface of candle-transformers'
+//! EnCodec (`encode(&Tensor)` to codes, `decode(&Tensor)` to audio). The forward pass itself
+//! runs in this crate's own CPU kernels (cache-blocked GEMM tiles and matrix-vector products,
+//! one variant per instruction set, see [`Kernels`]), not in candle operations: tensors on
+//! another device are moved to the CPU first, and results moved back.
+//!
+//! # Layout
+//! Lower layers never import higher ones (a test checks the `use` lines):
+//! `kernels` (GEMM, matvec, activations) ← `nn` (convolutions, LSTM, residual blocks, layer
+//! stacks, batch and streaming) ← [`encodec`] (config and published models, SEANet,
+//! quantizer, [`Encodec`], streaming, codes, the [`ecdc`] container) ← [`codec`] (the
+//! [`Codec`] interface; EnCodec, AAC, gzip and stored behind it) ← [`levels`] (cache levels as
+//! chains of codecs) ← [`cache`] (folder migration and statistics). [`audio`] reads, converts
+//! and writes PCM; `hub` finds weights (feature `hub`).
 
-pub mod atomic;
+mod aac;
+mod atomic;
 pub mod audio;
+#[doc(hidden)]
 pub mod bench;
 pub mod cache;
-pub mod codecs;
-pub mod codes;
-pub mod config;
-pub mod convert;
-pub mod ecdc;
-pub mod error;
+pub mod codec;
+pub mod encodec;
+mod error;
+mod gzip;
+#[cfg(feature = "hub")]
 pub mod hub;
-pub mod kernels;
-pub mod model;
-pub mod nn;
+mod io;
+mod kernels;
+pub mod levels;
+mod nn;
 mod pcm;
+#[doc(hidden)]
 pub mod profile;
-pub mod stream;
-pub mod weights;
+pub mod registry;
+mod stored;
+mod weights;
 
-pub use codes::{Bandwidth, CodeSegment, Codes};
-pub use config::EncodecConfig;
+pub use aac::{AacCodec, AacProfile, AacSettings};
+pub use atomic::AtomicFile;
+pub use codec::{Codec, Format};
+pub use encodec::{convert, ecdc};
+pub use encodec::{
+    Bandwidth, CodeChunk, CodeSegment, Codes, Encodec, EncodecConfig, ModelFiles, SeekPoint,
+    StreamingDecoder, StreamingEncoder,
+};
 pub use error::{Error, Result};
+pub use gzip::GzipCodec;
 pub use kernels::Kernels;
-pub use model::Encodec;
-pub use stream::{CodeChunk, SeekPoint, StreamingDecoder, StreamingEncoder};
+pub use stored::StoredCodec;
 pub use weights::Precision;
+
+/// candle-transformers' EnCodec surface: replace `candle_transformers::models::encodec::Model`
+/// with [`candle::Model`] (built from an [`Encodec`]) and keep the calls.
+pub mod candle {
+    pub use crate::encodec::tensor::Model;
+}
+
+/// The building blocks under the codecs, for this crate's benchmarks and tests: not a stable
+/// API.
+#[doc(hidden)]
+pub mod internals {
+    /// Atomic writes.
+    pub mod atomic {
+        pub use crate::atomic::{write, write_bytes};
+    }
+    /// gzip of bytes, and bounded inflation.
+    pub mod gzip {
+        pub use crate::gzip::{compress, inflate};
+    }
+    pub use crate::kernels::{activation, gemm, matvec, with_kernels};
+    pub use crate::nn::{conv, lstm};
+    pub use crate::weights::Weights;
+}

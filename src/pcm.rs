@@ -1,4 +1,4 @@
-//! Checks on PCM shared by the model and the audio reader.
+//! PCM in memory ([`Audio`]), and the checks on it the model and the audio reader share.
 
 use crate::{Error, Result};
 
@@ -11,4 +11,30 @@ pub(crate) fn check_finite(channels: &[impl AsRef<[f32]>]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Decoded audio: `[channels][samples]` f32 at `sample_rate`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Audio {
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// One vector of samples per channel, all the same length.
+    pub channels: Vec<Vec<f32>>,
+}
+
+impl Audio {
+    /// Samples per channel.
+    pub fn len(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Length in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.len() as f64 / self.sample_rate as f64
+    }
 }

@@ -4,7 +4,8 @@ mod common;
 
 use common::root;
 use encodec::audio::{self, Audio, WavFormat};
-use encodec::{atomic, Error};
+use encodec::internals::atomic;
+use encodec::Error;
 
 fn sample(name: &str) -> std::path::PathBuf {
     root().join("tests/fixtures/samples").join(name)

@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 use common::root;
 use encodec::audio::{self, WavFormat};
 use encodec::cache;
-use encodec::codecs::{self, AacSettings, Compressor, Format, Level, Models};
+use encodec::encodec::Models;
+use encodec::internals::gzip;
+use encodec::levels::{self, Compressor, Level};
 use encodec::Encodec;
+use encodec::{AacSettings, Format};
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(root().join("tests/fixtures/samples").join(name)).unwrap()
@@ -31,7 +34,7 @@ fn cache_tree() -> (tempfile::TempDir, BTreeMap<PathBuf, Vec<u8>>) {
         ("voices/a/hello.wav", sample("speech-espeak-22k.wav")),
         ("voices/a/stereo.WAV", sample("speech-44k-stereo.wav")),
         ("voices/b.mp3", sample("speech-44k-stereo.mp3")),
-        ("voices/b.mp3z", codecs::gzip::compress(&sample("speech-44k-stereo.mp3")).unwrap()),
+        ("voices/b.mp3z", gzip::compress(&sample("speech-44k-stereo.mp3")).unwrap()),
         ("c.m4a", sample("speech-44k-stereo.m4a")),
         ("c.flac", sample("speech-44k-stereo.flac")),
         ("c.ogg", sample("speech-44k-stereo.ogg")),
@@ -68,8 +71,8 @@ fn migration_converts_in_place_leaves_failures_and_resumes() {
             continue;
         }
         assert_eq!(Format::of(&now), Format::Ecdc, "{}", path.display());
-        let before = codecs::duration_s(original, &Models::none()).unwrap();
-        let after = codecs::decompress(&now, compressor.models()).unwrap().audio.duration_s();
+        let before = levels::duration_s(original, &Models::none()).unwrap();
+        let after = levels::decompress(&now, compressor.models()).unwrap().audio.duration_s();
         assert!((before - after).abs() < 0.001, "{}: {before} s, then {after} s", path.display());
     }
     let total_before: u64 =
@@ -128,7 +131,7 @@ fn migration_to_standard_and_lossless() {
         originals.iter().filter(|(p, _)| !p.ends_with("broken.wav") && !p.ends_with("notes.txt"))
     {
         let now = std::fs::read(path).unwrap();
-        match codecs::gzip::inflate(&now) {
+        match gzip::inflate(&now) {
             Ok(inner) => assert!(&inner == original || &now == original, "{}", path.display()),
             Err(_) => assert_eq!(&now, original, "{}: kept (gzip would not shrink it)", path.display()),
         }
@@ -146,8 +149,8 @@ fn check_old_or_new(originals: &BTreeMap<PathBuf, Vec<u8>>, model: &Models) -> (
             continue;
         }
         assert_eq!(Format::of(&now), Format::Ecdc, "{}: neither old nor new", path.display());
-        let before = codecs::duration_s(original, &Models::none()).unwrap();
-        let after = codecs::decompress(&now, model).unwrap().audio.duration_s();
+        let before = levels::duration_s(original, &Models::none()).unwrap();
+        let after = levels::decompress(&now, model).unwrap().audio.duration_s();
         assert!((before - after).abs() < 0.001, "{}: half-written?", path.display());
         new += 1;
     }

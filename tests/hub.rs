@@ -70,7 +70,8 @@ fn unreachable_hub_without_cache_says_how_to_get_the_weights() {
     let cache = tempfile::tempdir().unwrap();
     for offline in [false, true] {
         match resolve("facebook/encodec_24khz", &options(cache.path(), closed_endpoint(), offline)) {
-            Err(Error::Hub(message)) => {
+            Err(err @ Error::Hub { .. }) => {
+                let message = err.to_string();
                 assert!(message.contains("huggingface-cli download facebook/encodec_24khz"), "{message}");
                 assert!(message.contains("--model DIR"), "{message}");
                 assert!(!offline || message.contains("HF_HUB_OFFLINE"), "{message}");
@@ -82,5 +83,5 @@ fn unreachable_hub_without_cache_says_how_to_get_the_weights() {
     let err = resolve("facebook/encodec_24khz", &options(cache.path(), endpoint, false)).unwrap_err();
     assert!(err.to_string().contains("huggingface-cli download"), "{err}");
     let err = resolve("not-a-repo", &options(cache.path(), closed_endpoint(), false)).unwrap_err();
-    assert!(matches!(err, Error::Hub(_)), "{err:?}");
+    assert!(matches!(err, Error::Hub { .. }), "{err:?}");
 }

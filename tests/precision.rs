@@ -3,14 +3,12 @@
 
 mod common;
 
-use encodec::weights::Weights;
 use encodec::{bench, Bandwidth, Encodec, Precision};
 
 fn model(precision: Precision) -> Encodec {
     let dir = common::root().join("tests/fixtures/full-24khz");
     let (config, tensors) = common::formula_weights(&dir);
-    let weights = Weights::from_tensors(tensors, &candle_core::Device::Cpu).with_precision(precision);
-    Encodec::load(config, &weights).unwrap()
+    Encodec::from_tensors_with(config, tensors, precision).unwrap()
 }
 
 #[test]

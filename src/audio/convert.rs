@@ -4,7 +4,7 @@
 use audioadapter_buffers::direct::SequentialSliceOfVecs;
 use rubato::{Fft, FixedSync, Indexing, Resampler};
 
-use super::Audio;
+use crate::pcm::Audio;
 use crate::{Error, Result};
 
 /// `audio` as `[channels][samples]` at `sample_rate`.

@@ -1,7 +1,8 @@
 //! Decoding audio files into f32 PCM.
 
-use std::io::Cursor;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
@@ -10,7 +11,8 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
-use super::Audio;
+use crate::io::ReadSeek;
+use crate::pcm::Audio;
 use crate::{Error, Result};
 
 /// The sample rates accepted, in Hz: telephone speech to studio masters.
@@ -157,11 +159,35 @@ fn symphonia_error(e: SymphoniaError) -> Error {
     bad(format!("cannot decode: {e}"))
 }
 
+/// A source symphonia can read: any seekable reader.
+struct Source(BufReader<Box<dyn ReadSeek>>);
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Seek for Source {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+
+impl MediaSource for Source {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+    fn byte_len(&self) -> Option<u64> {
+        None
+    }
+}
+
 /// An audio file of any format [`read`] takes, read a chunk at a time so that a long input
 /// never sits in memory whole: WAV through hound, the rest through symphonia a packet at a time.
 pub struct AudioChunks {
     source: ChunkSource,
-    path: std::path::PathBuf,
+    path: PathBuf,
 }
 
 enum ChunkSource {
@@ -178,21 +204,35 @@ impl AudioChunks {
     /// Opens `path` and reads as far as its sample rate and channel count.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let with_path = at(path);
-        if let Some(wav) = WavChunks::open(path)? {
-            return Ok(Self { source: ChunkSource::Wav(wav), path: path.to_owned() });
-        }
-        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let file = File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
         let extension = path.extension().and_then(|e| e.to_str());
-        let mut track = Track::open(Box::new(file), extension).map_err(&with_path)?;
-        let pending = track.next_packet().map_err(&with_path)?.unwrap_or_default().to_vec();
+        let mut chunks = Self::from_reader(Box::new(file), extension).map_err(at(path))?;
+        chunks.path = path.to_owned();
+        if let ChunkSource::Wav(wav) = &mut chunks.source {
+            wav.path = path.to_owned();
+        }
+        Ok(chunks)
+    }
+
+    /// Reads audio from `reader` (a file or a buffer), as far as its sample rate and channel
+    /// count; `extension` (like `"mp3"`) helps format detection.
+    pub fn from_reader(reader: Box<dyn ReadSeek>, extension: Option<&str>) -> Result<Self> {
+        let path = PathBuf::from("<input>");
+        let mut reader = BufReader::new(reader);
+        let start = reader.stream_position().map_err(|source| Error::Io { path: path.clone(), source })?;
+        let reader = match WavChunks::from_reader(reader, start, &path)? {
+            Ok(wav) => return Ok(Self { source: ChunkSource::Wav(wav), path }),
+            Err(reader) => reader,
+        };
+        let mut track = Track::open(Box::new(Source(reader)), extension)?;
+        let pending = track.next_packet()?.unwrap_or_default().to_vec();
         let Some((rate, channels)) = track.spec else {
-            return Err(with_path(bad("no audio could be decoded".into())));
+            return Err(bad("no audio could be decoded".into()));
         };
         if channels == 0 || !SAMPLE_RATES.contains(&rate) {
-            return Err(with_path(bad(format!("{channels} channels at {rate} Hz"))));
+            return Err(bad(format!("{channels} channels at {rate} Hz")));
         }
-        Ok(Self { source: ChunkSource::Track { track, pending, ended: false }, path: path.to_owned() })
+        Ok(Self { source: ChunkSource::Track { track, pending, ended: false }, path })
     }
 
     /// Samples per second.
@@ -236,27 +276,38 @@ impl AudioChunks {
     }
 }
 
-/// A WAV file read a chunk of frames at a time (hound over a buffered file), so that a long
+/// A WAV file read a chunk of frames at a time (hound over a buffered reader), so that a long
 /// input never sits in memory whole.
-pub struct WavChunks {
-    reader: hound::WavReader<std::io::BufReader<std::fs::File>>,
-    path: std::path::PathBuf,
+struct WavChunks {
+    reader: hound::WavReader<BufReader<Box<dyn ReadSeek>>>,
+    path: PathBuf,
 }
 
 impl WavChunks {
-    /// Opens `path` if it is a WAV file hound reads (integer or 32-bit float samples at an
-    /// accepted rate); `None` for anything else (read it with [`read`]).
-    pub fn open(path: impl AsRef<Path>) -> Result<Option<Self>> {
-        let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-        let Ok(reader) = hound::WavReader::new(std::io::BufReader::new(file)) else { return Ok(None) };
-        let spec = reader.spec();
-        let readable = matches!(
-            (spec.sample_format, spec.bits_per_sample),
-            (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 1..=32)
-        );
-        let ok = readable && spec.channels > 0 && SAMPLE_RATES.contains(&spec.sample_rate);
-        Ok(ok.then(|| Self { reader, path: path.to_owned() }))
+    /// `reader` (at `start`) as a WAV file hound reads (integer or 32-bit float samples at
+    /// an accepted rate); else the reader back at `start`, for symphonia to try.
+    #[allow(clippy::type_complexity)]
+    fn from_reader(
+        mut reader: BufReader<Box<dyn ReadSeek>>,
+        start: u64,
+        path: &Path,
+    ) -> Result<std::result::Result<Self, BufReader<Box<dyn ReadSeek>>>> {
+        let io = |source| Error::Io { path: path.to_owned(), source };
+        // Read the header through a borrow first: hound keeps the reader it fails on.
+        let readable = hound::WavReader::new(&mut reader).ok().is_some_and(|wav| {
+            let spec = wav.spec();
+            let format = matches!(
+                (spec.sample_format, spec.bits_per_sample),
+                (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 1..=32)
+            );
+            format && spec.channels > 0 && SAMPLE_RATES.contains(&spec.sample_rate)
+        });
+        reader.seek(SeekFrom::Start(start)).map_err(io)?;
+        if !readable {
+            return Ok(Err(reader));
+        }
+        let wav = hound::WavReader::new(reader).map_err(|e| bad(format!("WAV: {e}")))?;
+        Ok(Ok(Self { reader: wav, path: path.to_owned() }))
     }
 
     /// Samples per second.

@@ -9,13 +9,49 @@
 
 use candle_core::Tensor;
 
-use crate::config::{EncodecConfig, NormType, PadMode};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::kernels::gemm::{matmul_serial, MatMut, MatRef, PackedRhs};
 use crate::kernels::{self, activation, stats, Start};
 use crate::weights::Weights;
 use crate::Result;
+
+/// How the convolutions are normalised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NormType {
+    /// Weight normalisation, folded into the weights at load (the 24 kHz model).
+    WeightNorm,
+    /// `GroupNorm(1, channels)` after each convolution (the 48 kHz model).
+    TimeGroupNorm,
+}
+
+/// How convolution inputs are padded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PadMode {
+    /// Mirror the signal around its edges (both published models).
+    Reflect,
+    /// Pad with zeros.
+    #[serde(alias = "zero", alias = "zeros")]
+    Constant,
+    /// Repeat the edge sample.
+    Replicate,
+}
+
+/// What every convolution of a network shares: its norm, causality, padding and trimming.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvStyle {
+    /// How the convolutions are normalised.
+    pub norm: NormType,
+    /// Whether they pad only on the left.
+    pub causal: bool,
+    /// How inputs are padded.
+    pub pad_mode: PadMode,
+    /// Share of a causal transposed convolution's padding trimmed on the right.
+    pub trim_right_ratio: f64,
+}
 
 /// Values per piece of element-wise work handed to a thread.
 const CHUNK: usize = 1 << 14;
@@ -118,10 +154,10 @@ struct NormConv {
 
 impl NormConv {
     /// `transposed`: the weight is stored `[in, out, kernel]` rather than `[out, in, kernel]`.
-    fn load(w: &Weights, config: &EncodecConfig, spec: ConvSpec, transposed: bool) -> Result<Self> {
+    fn load(w: &Weights, style: ConvStyle, spec: ConvSpec, transposed: bool) -> Result<Self> {
         let ConvSpec { in_channels: ci, out_channels: co, kernel_size: k, .. } = spec;
         let conv = w.pp("conv");
-        let norm = match config.norm_type {
+        let norm = match style.norm {
             NormType::WeightNorm => None,
             NormType::TimeGroupNorm => Some(GroupNorm::load(&w.pp("norm"), co)?),
         };
@@ -277,11 +313,11 @@ pub struct Conv1d {
 
 impl Conv1d {
     /// Loads `conv.*` (and `norm.*` for time-group norm) under `w`.
-    pub fn load(w: &Weights, config: &EncodecConfig, spec: ConvSpec) -> Result<Self> {
+    pub fn load(w: &Weights, style: ConvStyle, spec: ConvSpec) -> Result<Self> {
         Ok(Self {
-            conv: NormConv::load(w, config, spec, false)?,
-            causal: config.use_causal_conv,
-            pad_mode: config.pad_mode,
+            conv: NormConv::load(w, style, spec, false)?,
+            causal: style.causal,
+            pad_mode: style.pad_mode,
         })
     }
 
@@ -290,13 +326,8 @@ impl Conv1d {
         self.conv.spec
     }
 
-    /// `[batch, time, in_channels]` -> `[batch, ceil(time / stride), out_channels]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_with(x, false)
-    }
-
-    /// As [`Conv1d::forward`], applying ELU to the input first when `input_elu` is set (fused
-    /// into the padding copy).
+    /// `[batch, time, in_channels]` -> `[batch, ceil(time / stride), out_channels]`, applying
+    /// ELU to the input first when `input_elu` is set (fused into the padding copy).
     pub fn forward_with(&self, x: &Tensor, input_elu: bool) -> Result<Tensor> {
         let (batch, length, channels) = x.dims3()?;
         let out_channels = self.spec().out_channels;
@@ -453,11 +484,11 @@ pub struct ConvTranspose1d {
 
 impl ConvTranspose1d {
     /// Loads `conv.*` (and `norm.*` for time-group norm) under `w`.
-    pub fn load(w: &Weights, config: &EncodecConfig, spec: ConvSpec) -> Result<Self> {
+    pub fn load(w: &Weights, style: ConvStyle, spec: ConvSpec) -> Result<Self> {
         Ok(Self {
-            conv: NormConv::load(w, config, spec, true)?,
-            causal: config.use_causal_conv,
-            trim_right_ratio: config.trim_right_ratio,
+            conv: NormConv::load(w, style, spec, true)?,
+            causal: style.causal,
+            trim_right_ratio: style.trim_right_ratio,
         })
     }
 
@@ -466,12 +497,8 @@ impl ConvTranspose1d {
         self.conv.spec
     }
 
-    /// `[batch, time, in_channels]` -> `[batch, time * stride, out_channels]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_with(x, false)
-    }
-
-    /// As [`ConvTranspose1d::forward`], applying ELU to the input first when `input_elu` is set.
+    /// `[batch, time, in_channels]` -> `[batch, time * stride, out_channels]`, applying ELU to
+    /// the input first when `input_elu` is set.
     pub fn forward_with(&self, x: &Tensor, input_elu: bool) -> Result<Tensor> {
         let (batch, length, channels) = x.dims3()?;
         let ConvSpec { out_channels, stride, .. } = self.spec();

@@ -1,8 +1,9 @@
-//! The network, one file per part: convolutions, the LSTM, the SEANet stacks, the quantizer,
-//! and the layers' streaming state.
+//! Layers for neural codecs, one file per part: convolutions, the LSTM, the residual block,
+//! stacks of layers with their plan, and the layers' streaming state. Each layer serves the
+//! batch path and the streaming one.
 
 pub mod conv;
 pub mod lstm;
-pub mod quantizer;
-pub mod seanet;
+pub mod resnet;
+pub mod stack;
 pub mod streaming;

@@ -7,12 +7,13 @@
 //!
 //! Only models whose layers look back and not ahead can stream: causal convolutions, no
 //! time-group norm (which needs the whole signal's statistics). The 48 kHz model streams a
-//! segment at a time instead (see [`crate::stream`]).
+//! segment at a time instead (see `crate::encodec::stream`).
 
 use crate::kernels::activation;
 use crate::nn::conv::{Conv1d, ConvTranspose1d, Padded};
 use crate::nn::lstm::{Lstm, LstmState};
-use crate::nn::seanet::{Layer, ResnetBlock};
+use crate::nn::resnet::ResnetBlock;
+use crate::nn::stack::{Layer, Stack};
 use crate::{profile, Error, Result};
 
 /// A layer (or stack) that takes its input a chunk at a time.
@@ -21,9 +22,6 @@ pub trait StreamingModule {
     /// that is now final. `last`: the input ends here; the end is padded as in batch and
     /// everything left is returned.
     fn step(&mut self, x: &[f32], last: bool) -> Vec<f32>;
-
-    /// Forgets the stream: the next step starts a new signal.
-    fn reset_state(&mut self);
 }
 
 /// A convolution's stream: the input rows its next output frames still need.
@@ -95,10 +93,6 @@ impl StreamingModule for ConvStream<'_> {
         self.forget_used();
         out
     }
-
-    fn reset_state(&mut self) {
-        *self = Self { window: Vec::new(), offset: 0, seen: 0, next: 0, ..*self };
-    }
 }
 
 /// `buffer[from..]` in a buffer of its own size. Draining in place would keep the capacity of
@@ -163,10 +157,6 @@ impl StreamingModule for ConvTransposeStream<'_> {
         rows.drain(..(from - first_row) * co);
         rows
     }
-
-    fn reset_state(&mut self) {
-        *self = Self { tail: Vec::new(), tail_first: 0, seen: 0, next: 0, ..*self };
-    }
 }
 
 /// A residual block's stream: its first convolution's window, and the input rows waiting for
@@ -189,11 +179,6 @@ impl StreamingModule for ResnetStream<'_> {
         self.pending = keep_rest(&self.pending, done);
         out
     }
-
-    fn reset_state(&mut self) {
-        self.first.reset_state();
-        self.pending.clear();
-    }
 }
 
 /// The LSTM's stream: its state.
@@ -212,13 +197,9 @@ impl StreamingModule for LstmStream<'_> {
         }
         self.lstm.run(x, 1, time, &mut self.state)
     }
-
-    fn reset_state(&mut self) {
-        self.state = self.lstm.state(1);
-    }
 }
 
-/// A stack of layers on a stream, each ELU folded into the convolution after it as in batch.
+/// A stack of layers on a stream, following the stack's plan (the ELUs it folds, its names).
 pub struct StackStream<'a> {
     layers: Vec<Box<dyn StreamingModule + Send + 'a>>,
     /// Each stream's name in the profile.
@@ -226,17 +207,13 @@ pub struct StackStream<'a> {
 }
 
 impl<'a> StackStream<'a> {
-    /// Streams for `layers` of `stack` (its name in the profile); an error if one cannot stream.
-    pub fn new(stack: &str, layers: &'a [Layer]) -> Result<Self> {
+    /// Streams for the layers of `stack`; an error if one cannot stream.
+    pub fn new(stack: &'a Stack) -> Result<Self> {
         let mut streams: Vec<Box<dyn StreamingModule + Send + 'a>> = Vec::new();
         let mut names = Vec::new();
-        let mut elu = false;
-        for (i, layer) in layers.iter().enumerate() {
+        for (layer, step) in stack.steps() {
+            let elu = step.input_elu;
             match layer {
-                Layer::Elu if layers.get(i + 1).is_some_and(Layer::absorbs_elu) => {
-                    elu = true;
-                    continue;
-                }
                 Layer::Elu => streams.push(Box::new(EluStream)),
                 Layer::Conv(conv) => streams.push(Box::new(ConvStream::new(conv, elu)?)),
                 Layer::ConvTranspose(conv) => streams.push(Box::new(ConvTransposeStream::new(conv, elu)?)),
@@ -252,9 +229,7 @@ impl<'a> StackStream<'a> {
                     streams.push(Box::new(LstmStream { lstm, state, dim: lstm.dim() }));
                 }
             }
-            let prefix = if elu { "elu+" } else { "" };
-            names.push(format!("{stack}.layers.{i} {prefix}{} (stream)", layer.describe()));
-            elu = false;
+            names.push(format!("{} (stream)", step.name));
         }
         Ok(Self { layers: streams, names })
     }
@@ -268,10 +243,6 @@ impl StreamingModule for StackStream<'_> {
         }
         x
     }
-
-    fn reset_state(&mut self) {
-        self.layers.iter_mut().for_each(|l| l.reset_state());
-    }
 }
 
 /// An ELU no convolution absorbed: no state.
@@ -283,6 +254,4 @@ impl StreamingModule for EluStream {
         activation::elu_in_place(&mut y);
         y
     }
-
-    fn reset_state(&mut self) {}
 }

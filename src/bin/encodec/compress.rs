@@ -1,14 +1,17 @@
 //! `encodec compress IN OUT --level ...` and `encodec decompress ANY OUT.wav`: one file through
 //! the library's compression levels and back.
 
-use std::io::Write;
+use std::fs::File;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use encodec::audio::{self, WavFormat};
-use encodec::codecs::{self, AacProfile, AacSettings, Compressor, Level, Models, DEFAULT_MIN_SIZE};
+use encodec::codec;
+use encodec::encodec::Models;
 use encodec::hub::HubOptions;
-use encodec::{Bandwidth, Error};
+use encodec::levels::{Compressor, Level, DEFAULT_MIN_SIZE};
+use encodec::{registry, AacProfile, AacSettings, Bandwidth, Error};
+
+use crate::wav_out::WavOut;
 
 use crate::encode::parse_bandwidth;
 use crate::Ui;
@@ -117,31 +120,48 @@ pub fn compress(args: CompressArgs, ui: &Ui) -> encodec::Result<()> {
 pub struct DecompressArgs {
     /// Any file `compress` writes (.ecdc, .m4a, gzip, WAV) or any audio file it reads.
     input: PathBuf,
-    /// The WAV file to write, or `-` for stdout.
-    output: PathBuf,
+    #[command(flatten)]
+    out: WavOut,
     /// For .ecdc files: a folder or Hub repository id; by default the model named in the file.
     #[arg(long)]
     model: Option<String>,
-    /// Write 32-bit float samples instead of 16-bit integers.
-    #[arg(long)]
-    float: bool,
 }
 
 pub fn decompress(args: DecompressArgs, ui: &Ui) -> encodec::Result<()> {
-    let bytes =
-        std::fs::read(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
+    let models = models(args.model, ui);
+    let codecs = registry::builtin(&models);
+    let open = || -> encodec::Result<_> {
+        let file =
+            File::open(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
+        codec::open(&codecs, Box::new(file)).map_err(|e| name_input(e, &args.input))
+    };
     let bar = ui.step("decoding");
-    let decoded = codecs::decompress(&bytes, &models(args.model, ui));
+    let mut pcm = open()?;
+    // The WAV header holds the length: the file says it (.ecdc, AAC), or a first pass counts.
+    let frames = match pcm.len_hint() {
+        Some(frames) => frames as u64,
+        None => {
+            let mut counted = 0u64;
+            while let Some(chunk) = pcm.next_chunk(CHUNK)? {
+                counted += chunk.first().map_or(0, Vec::len) as u64;
+            }
+            pcm = open()?;
+            counted
+        }
+    };
+    let layout = (pcm.channels(), pcm.sample_rate(), frames);
+    let result = args.out.write(layout, || pcm.next_chunk(CHUNK));
     bar.finish_and_clear();
-    let audio = decoded?.audio;
-    let format = if args.float { WavFormat::Float32 } else { WavFormat::Pcm16 };
-    if args.output.as_os_str() == "-" {
-        let wav = audio::wav_bytes(&audio.channels, audio.sample_rate, format)?;
-        let mut out = std::io::stdout().lock();
-        out.write_all(&wav)
-            .and_then(|()| out.flush())
-            .map_err(|source| Error::Io { path: "<stdout>".into(), source })
-    } else {
-        audio::write_wav(&args.output, &audio.channels, audio.sample_rate, format)
+    result
+}
+
+/// Samples per channel decoded at a time.
+const CHUNK: usize = 48_000;
+
+/// Names the input file in an audio error about `<input>`.
+fn name_input(error: Error, path: &std::path::Path) -> Error {
+    match error {
+        Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
+        other => other,
     }
 }

@@ -2,28 +2,24 @@
 //! time, in memory that does not grow with the file; a time range seeks into the codes.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::BufReader;
 use std::path::PathBuf;
 
-use encodec::atomic;
-use encodec::audio::{WavFormat, WavStream};
 use encodec::ecdc::{EcdcDecoder, Header, DEFAULT_PREROLL_FRAMES};
 use encodec::Error;
 
+use crate::wav_out::WavOut;
 use crate::Ui;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The .ecdc file to decode.
     input: PathBuf,
-    /// The WAV file to write, or `-` for stdout.
-    output: PathBuf,
+    #[command(flatten)]
+    out: WavOut,
     /// A folder or Hub repository id; by default the model named in the file.
     #[arg(long)]
     model: Option<String>,
-    /// Write 32-bit float samples instead of 16-bit integers.
-    #[arg(long)]
-    float: bool,
     /// Start at this time, in seconds: the codes before it are skipped, not decoded.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = seconds)]
     from: f64,
@@ -57,38 +53,15 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let rate = model.sample_rate() as f64;
     let sample = |seconds: f64| (seconds * rate).round().min(usize::MAX as f64) as usize;
     let range = sample(args.from)..args.to.map_or(header.audio_len, sample);
-    let decoder = EcdcDecoder::new(&model, reader, &header, range, args.preroll)?;
-    let format = if args.float { WavFormat::Float32 } else { WavFormat::Pcm16 };
+    let mut decoder = EcdcDecoder::new(&model, reader, &header, range, args.preroll)?;
     let bar = ui.step(format!("decoding {:.1} s of audio", decoder.len() as f64 / rate));
-    let (channels, rate, frames) = (model.channels(), model.sample_rate(), decoder.len() as u64);
-    let result = if args.output.as_os_str() == "-" {
-        let io = |source| Error::Io { path: "<stdout>".into(), source };
-        match stream(decoder, WavStream::new(std::io::stdout().lock(), channels, rate, format, frames)?, io) {
-            // The reader went away (`| head`): nothing is wrong on our side.
-            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        }
-    } else {
-        let io = |source| Error::Io { path: args.output.clone(), source };
-        atomic::write(&args.output, |file| {
-            stream(decoder, WavStream::new(file, channels, rate, format, frames)?, io)
-        })
-    };
+    let layout = (model.channels(), model.sample_rate(), decoder.len() as u64);
+    let mut frames = FIRST_FRAMES;
+    let result = args.out.write(layout, || {
+        let pcm = decoder.next_chunk(frames);
+        frames = (frames * 2).min(MAX_FRAMES);
+        pcm
+    });
     bar.finish_and_clear();
     result
-}
-
-/// Decodes chunk after chunk into `out`, flushing each, so the first audio leaves at once.
-fn stream<W: Write>(
-    mut decoder: EcdcDecoder<impl Read>,
-    mut out: WavStream<W>,
-    io: impl Fn(std::io::Error) -> Error,
-) -> encodec::Result<()> {
-    let mut frames = FIRST_FRAMES;
-    while let Some(pcm) = decoder.next_chunk(frames)? {
-        out.write(&pcm).and_then(|()| out.flush()).map_err(&io)?;
-        frames = (frames * 2).min(MAX_FRAMES);
-    }
-    out.finish().map_err(io)?;
-    Ok(())
 }

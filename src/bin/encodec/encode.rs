@@ -1,12 +1,10 @@
 //! `encodec encode INPUT OUTPUT.ecdc`: read, converted and streamed through the model a chunk
 //! at a time, in memory that does not grow with the input.
 
-use std::io::{BufReader, BufWriter, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use encodec::audio::{self, StreamingConverter};
-use encodec::ecdc::{self, Header, PayloadWriter};
-use encodec::{atomic, hub, Bandwidth, Error};
+use encodec::{ecdc, hub, AtomicFile, Bandwidth};
 
 use crate::Ui;
 
@@ -37,18 +35,9 @@ const CHUNK: usize = 48_000;
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let bandwidth = args.bandwidth;
     let model = ui.load_model(&args.model)?;
-    let config = model.config();
-    ecdc::model_name(config)?; // before the work: the model must be one .ecdc files can name
-    let mut encoder = model.stream_encoder(bandwidth)?;
-    // The payload goes to a spool file beside the output while the audio streams in: the
-    // header, which comes first, holds the audio length, known only at the end.
-    let dir = match args.output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let io = |source| Error::Io { path: args.output.clone(), source };
-    let spool = tempfile::tempfile_in(dir).map_err(io)?;
-    let mut payload = PayloadWriter::bare(BufWriter::new(spool), config);
+    // The output appears whole or not at all; the writer fails before any work if .ecdc files
+    // cannot name the model.
+    let mut writer = ecdc::Writer::new(&model, bandwidth, AtomicFile::create(&args.output)?)?;
     // Any input streams: read a chunk at a time, remixed and resampled a chunk at a time.
     let mut input = audio::AudioChunks::open(&args.input)?;
     let mut converter = StreamingConverter::new(
@@ -57,25 +46,13 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         model.sample_rate(),
         model.channels(),
     )?;
-    let mut feed = |pcm: &[Vec<f32>]| -> encodec::Result<()> {
-        for chunk in encoder.push(pcm)? {
-            payload.push(&chunk)?;
-        }
-        Ok(())
-    };
     let bar = ui.step(format!("encoding at {} kbps", bandwidth.kbps()));
     let frames = (CHUNK as u64 * input.sample_rate() as u64 / model.sample_rate() as u64).max(1) as usize;
     while let Some(audio) = input.next_chunk(frames)? {
-        feed(&converter.push(&audio)?)?;
+        writer.push(&converter.push(&audio)?)?;
     }
-    feed(&converter.finish()?)?;
-    let (rest, audio_len) = encoder.finish()?;
-    for chunk in rest {
-        payload.push(&chunk)?;
-    }
+    writer.push(&converter.finish()?)?;
+    let file = writer.finish()?;
     bar.finish_and_clear();
-    let mut spool = payload.finish().map_err(Error::Ecdc)?.into_inner().map_err(|e| io(e.into_error()))?;
-    spool.seek(SeekFrom::Start(0)).map_err(io)?;
-    let header = Header::for_model(config, audio_len, bandwidth.num_codebooks(config)?)?;
-    atomic::write(&args.output, |file| header.write_with_payload(file, BufReader::new(spool)))
+    file.commit()
 }

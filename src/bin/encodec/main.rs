@@ -7,6 +7,7 @@ mod convert;
 mod decode;
 mod encode;
 mod info;
+mod wav_out;
 
 use std::process::ExitCode;
 

@@ -7,7 +7,9 @@ use std::path::Path;
 use candle_core::{DType, Tensor};
 use sha2::{Digest, Sha256};
 
-use crate::{Encodec, EncodecConfig, Error, Result};
+use crate::encodec::config::EncodecConfig;
+use crate::encodec::model::Encodec;
+use crate::{Error, Result};
 
 /// The precision to store converted weights in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

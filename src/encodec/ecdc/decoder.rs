@@ -4,8 +4,12 @@
 use std::io::{Read, Seek};
 use std::ops::Range;
 
-use super::{EcdcError, Header, PayloadReader};
-use crate::{Encodec, Result, StreamingDecoder};
+use super::error::EcdcError;
+use super::header::Header;
+use super::payload::PayloadReader;
+use crate::encodec::model::Encodec;
+use crate::encodec::stream::StreamingDecoder;
+use crate::Result;
 
 /// Frames decoded before the first wanted sample when a seek lands mid-stream on a model that
 /// streams frame by frame (24 kHz): 1 s. Measured against a full decode (`encodec bench

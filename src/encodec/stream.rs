@@ -6,39 +6,11 @@
 //! chunks ([`crate::nn::streaming`]). The 48 kHz model normalises and decodes whole segments
 //! (1 s, overlapping by 1 %), so it streams a segment at a time, overlap-adding as batch does.
 
-use crate::model::triangle;
+use crate::encodec::codes::{Bandwidth, CodeChunk, CodeSegment, SeekPoint};
+use crate::encodec::model::Encodec;
+use crate::encodec::overlap::OverlapAdd;
 use crate::nn::streaming::{StackStream, StreamingModule};
-use crate::{Bandwidth, CodeSegment, Encodec, Error, Result};
-
-/// Codes of consecutive frames of one segment, as a stream produces and consumes them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CodeChunk {
-    /// The segment the frames belong to (always 0 for a model that does not segment).
-    pub segment: usize,
-    /// The segment's scale (normalising models).
-    pub scale: Option<f32>,
-    /// `codes[k][t]`: codebook `k`, frame `t` of the chunk.
-    pub codes: Vec<Vec<u32>>,
-}
-
-impl CodeChunk {
-    /// Frames in the chunk.
-    pub fn num_frames(&self) -> usize {
-        self.codes.first().map_or(0, Vec::len)
-    }
-}
-
-/// Where decoding starts for a seek: the frame whose codes are fed first, and the sample the
-/// decoder's first output stands for. See [`Encodec::seek_point`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SeekPoint {
-    /// The segment of the first frame.
-    pub segment: usize,
-    /// The first frame, counted within its segment.
-    pub frame: usize,
-    /// The first sample (per channel, from the start of the audio) the decoder gives.
-    pub sample: usize,
-}
+use crate::{Error, Result};
 
 /// Time-major rows `[samples, channels]` from `[channels][samples]`.
 fn interleave(pcm: &[impl AsRef<[f32]>]) -> Vec<f32> {
@@ -77,7 +49,7 @@ impl<'m> StreamingEncoder<'m> {
             None if model.config().normalize => {
                 return Err(Error::Config("a model that normalises the whole signal cannot stream".into()))
             }
-            None => EncoderMode::Frames(model.parts().0.stream()?),
+            None => EncoderMode::Frames(StackStream::new(model.parts().0)?),
         };
         Ok(Self { model, bandwidth, num_codebooks, audio_len: 0, mode })
     }
@@ -169,40 +141,36 @@ enum DecoderMode<'m> {
     /// Frame by frame through the decoder's layers.
     Frames(StackStream<'m>),
     /// Whole segments, overlap-added.
-    Segments(OverlapAdd),
+    Segments(SegmentStream),
 }
 
 /// The 48 kHz model's segments, decoded as they complete and overlap-added as the reference
-/// does: the segment being gathered, and the weighted sums of the samples later segments
-/// still add to.
-#[derive(Default)]
-struct OverlapAdd {
+/// does: the segment being gathered, and the weighted sums later segments still add to.
+struct SegmentStream {
     /// The segment whose frames are arriving, and its index.
     current: Option<(usize, CodeSegment)>,
     /// Decoded segments so far.
     done: usize,
-    /// Per channel, the weighted sums from sample `start` on; and the summed weights.
-    sums: Vec<Vec<f32>>,
-    weights: Vec<f32>,
-    start: usize,
-    /// The triangle each segment is weighted by (the first segment's length).
-    triangle: Option<Vec<f32>>,
+    overlap: OverlapAdd,
 }
 
 impl<'m> StreamingDecoder<'m> {
     fn new(model: &'m Encodec, audio_len: Option<usize>, start: SeekPoint) -> Result<Self> {
         let config = model.config();
         let mode = match config.segment_length() {
-            Some(length) => DecoderMode::Segments(OverlapAdd {
+            Some(length) => DecoderMode::Segments(SegmentStream {
+                current: None,
                 done: start.segment,
-                start: start.sample,
                 // Every segment is weighted by the first one's triangle; a later start knows
                 // that the first segment was whole.
-                triangle: (start.segment > 0)
-                    .then(|| triangle(length.div_ceil(config.hop_length()) * config.hop_length())),
-                ..OverlapAdd::default()
+                overlap: OverlapAdd::new(
+                    config.segment_stride().unwrap_or(1),
+                    model.channels(),
+                    start.sample,
+                    (start.segment > 0).then(|| length.div_ceil(config.hop_length()) * config.hop_length()),
+                ),
             }),
-            None => DecoderMode::Frames(model.parts().2.stream()?),
+            None => DecoderMode::Frames(StackStream::new(model.parts().2)?),
         };
         Ok(Self { model, audio_len, emitted: start.sample, num_codebooks: None, mode })
     }
@@ -255,7 +223,7 @@ impl<'m> StreamingDecoder<'m> {
             }
             DecoderMode::Segments(overlap) => {
                 let mut pcm = overlap.flush(model)?.unwrap_or_else(|| vec![Vec::new(); model.channels()]);
-                let rest = overlap.drain(usize::MAX, model.channels());
+                let rest = overlap.overlap.finish();
                 pcm.iter_mut().zip(rest).for_each(|(a, b)| a.extend(b));
                 pcm
             }
@@ -278,16 +246,8 @@ impl<'m> StreamingDecoder<'m> {
 
     fn check(&mut self, chunk: &CodeChunk) -> Result<()> {
         let invalid = |msg: String| Err(Error::InvalidCodes(msg));
-        self.model.parts().1.check(&chunk.codes)?;
         let k = *self.num_codebooks.get_or_insert(chunk.codes.len());
-        if chunk.codes.len() != k || chunk.codes.iter().any(|c| c.len() != chunk.num_frames()) {
-            return invalid(format!("a chunk is not a rectangle of {k} codebooks"));
-        }
-        if chunk.scale.is_some() != self.model.config().normalize
-            || chunk.scale.is_some_and(|s| !s.is_finite())
-        {
-            return invalid("a finite scale is required exactly for normalising models".into());
-        }
+        chunk.check(self.model.config(), k)?;
         match &self.mode {
             DecoderMode::Frames(_) if chunk.segment != 0 => invalid("this model has a single segment".into()),
             DecoderMode::Segments(o) => {
@@ -315,45 +275,14 @@ impl<'m> StreamingDecoder<'m> {
     }
 }
 
-impl OverlapAdd {
+impl SegmentStream {
     /// Decodes the current segment and adds it in; returns the samples no later segment
-    /// reaches, divided by their weights.
+    /// reaches.
     fn flush(&mut self, model: &Encodec) -> Result<Option<Vec<Vec<f32>>>> {
         let Some((index, segment)) = self.current.take() else { return Ok(None) };
-        let stride = model.config().segment_stride().unwrap_or(1);
         let decoded = model.install(|| model.decode_segments(std::slice::from_ref(&segment)))?.remove(0);
-        let n = decoded[0].len();
-        let triangle = self.triangle.get_or_insert_with(|| triangle(n));
-        let at = index * stride - self.start;
-        if self.sums.is_empty() {
-            self.sums = vec![Vec::new(); decoded.len()];
-        }
-        let end = at + n.min(triangle.len());
-        for (sums, samples) in self.sums.iter_mut().zip(&decoded) {
-            sums.resize(sums.len().max(end), 0.0);
-            for (i, s) in samples.iter().enumerate().take(triangle.len()) {
-                sums[at + i] += triangle[i] * s;
-            }
-        }
-        self.weights.resize(self.weights.len().max(end), 0.0);
-        for (i, w) in triangle.iter().take(n).enumerate() {
-            self.weights[at + i] += w;
-        }
         self.done = index + 1;
-        Ok(Some(self.drain((index + 1) * stride, decoded.len())))
-    }
-
-    /// The samples before `until`, final.
-    fn drain(&mut self, until: usize, channels: usize) -> Vec<Vec<f32>> {
-        let count = until.saturating_sub(self.start).min(self.weights.len());
-        let weights: Vec<f32> = self.weights.drain(..count).collect();
-        self.start += count;
-        let mut out: Vec<Vec<f32>> = self.sums.iter_mut().map(|s| s.drain(..count).collect()).collect();
-        out.resize(channels, Vec::new());
-        for channel in &mut out {
-            channel.iter_mut().zip(&weights).for_each(|(s, w)| *s /= w);
-        }
-        out
+        Ok(Some(self.overlap.add(index, &decoded)))
     }
 }
 

@@ -1,10 +1,30 @@
-//! Running statistics of a compressor, as cache services keep for their gzip layer.
+//! What one compression did, and running statistics of a compressor, as cache services keep
+//! for their gzip layer.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Codec, Metadata};
+/// What one [`super::Compressor::compress`] call did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metadata {
+    /// The codec of the output ([`crate::Codec::name`]: `ecdc`, `aac`, `gzip`, `stored`).
+    pub codec: &'static str,
+    /// The level asked for (`ultra`, `standard`, `lossless`, `off`).
+    pub level: &'static str,
+    /// Whether the output is anything but the original bytes.
+    pub is_compressed: bool,
+    /// Bytes in.
+    pub original_size: u64,
+    /// Bytes out.
+    pub compressed_size: u64,
+    /// `original_size / compressed_size`: 10 means ten times smaller.
+    pub ratio: f64,
+    /// Length of the audio in seconds.
+    pub duration_s: f64,
+    /// Why the output is not what the level asked for (each codec tried, and what stopped it).
+    pub fallback_reason: Option<String>,
+}
 
 /// Totals over every file a [`super::Compressor`] has compressed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -24,7 +44,7 @@ pub struct Stats {
     /// Files below this size are stored as they are.
     pub threshold_bytes: u64,
     /// The same totals for each codec used.
-    pub by_codec: BTreeMap<Codec, CodecStats>,
+    pub by_codec: BTreeMap<&'static str, CodecStats>,
     #[serde(skip)]
     ratio_sum: f64,
 }

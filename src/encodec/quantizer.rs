@@ -87,11 +87,6 @@ impl ResidualVectorQuantizer {
         self.codebooks.len()
     }
 
-    /// Whether there are no codebooks.
-    pub fn is_empty(&self) -> bool {
-        self.codebooks.is_empty()
-    }
-
     /// Embeddings `[frames, dim]` -> `codes[k][frame]` for the first `n` codebooks.
     pub fn encode(&self, embeddings: &Tensor, n: usize) -> Result<Vec<Vec<u32>>> {
         let mut residual: Vec<f32> = embeddings.flatten_all()?.to_vec1()?;

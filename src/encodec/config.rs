@@ -1,32 +1,82 @@
 //! The model configuration as `config.json` on the Hugging Face Hub describes it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::nn::conv::{ConvStyle, NormType, PadMode};
 use crate::{Error, Result};
 
-/// How the convolutions are normalised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NormType {
-    /// Weight normalisation, folded into the weights at load (the 24 kHz model).
-    WeightNorm,
-    /// `GroupNorm(1, channels)` after each convolution (the 48 kHz model).
-    TimeGroupNorm,
+/// A model Meta published: its name in `.ecdc` files, its Hub repository, and its config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishedModel {
+    /// The name `.ecdc` files carry (`encodec_24khz`).
+    pub name: &'static str,
+    /// The Hugging Face Hub repository (`facebook/encodec_24khz`).
+    pub repo: &'static str,
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Audio channels.
+    pub channels: usize,
 }
 
-/// How convolution inputs are padded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PadMode {
-    /// Mirror the signal around its edges (both published models).
-    Reflect,
-    /// Pad with zeros.
-    #[serde(alias = "zero", alias = "zeros")]
-    Constant,
-    /// Repeat the edge sample.
-    Replicate,
+/// The published models, the only ones `.ecdc` files can name.
+pub const PUBLISHED: [PublishedModel; 2] = [
+    PublishedModel {
+        name: "encodec_24khz",
+        repo: "facebook/encodec_24khz",
+        sample_rate: 24_000,
+        channels: 1,
+    },
+    PublishedModel {
+        name: "encodec_48khz",
+        repo: "facebook/encodec_48khz",
+        sample_rate: 48_000,
+        channels: 2,
+    },
+];
+
+/// The Hub repository used when none is given.
+pub const DEFAULT_REPO: &str = PUBLISHED[0].repo;
+
+impl PublishedModel {
+    /// The published model named `name` (`encodec_48khz`) or held in repository `name`.
+    pub fn find(name: &str) -> Option<&'static PublishedModel> {
+        PUBLISHED.iter().find(|m| m.name == name || m.repo == name)
+    }
+
+    /// The published model of `sample_rate` Hz and `channels` channels.
+    pub fn find_by_shape(sample_rate: u32, channels: usize) -> Option<&'static PublishedModel> {
+        PUBLISHED.iter().find(|m| m.sample_rate == sample_rate && m.channels == channels)
+    }
+
+    /// Its config, as `config.json` on the Hub has it: enough to read its `.ecdc` files
+    /// without the weights.
+    pub fn config(&self) -> EncodecConfig {
+        match self.sample_rate {
+            48_000 => EncodecConfig::encodec_48khz(),
+            _ => EncodecConfig::encodec_24khz(),
+        }
+    }
+}
+
+/// The files that make a model, as the Hub lays them out.
+pub const MODEL_FILES: [&str; 2] = ["config.json", "model.safetensors"];
+
+/// A model's `config.json` and `model.safetensors`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelFiles {
+    /// Path of `config.json`.
+    pub config: PathBuf,
+    /// Path of `model.safetensors`.
+    pub weights: PathBuf,
+}
+
+impl ModelFiles {
+    /// The files inside a local folder.
+    pub fn in_dir(dir: &Path) -> Self {
+        Self { config: dir.join(MODEL_FILES[0]), weights: dir.join(MODEL_FILES[1]) }
+    }
 }
 
 /// The fields of transformers' `EncodecConfig` this crate uses; unknown fields are ignored and
@@ -143,6 +193,16 @@ impl EncodecConfig {
                 .map_err(|e| Error::Config(format!("{}: {}: {}", path.display(), e.path(), e.inner())))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// How this model's convolutions normalise, pad and trim.
+    pub(crate) fn conv_style(&self) -> ConvStyle {
+        ConvStyle {
+            norm: self.norm_type,
+            causal: self.use_causal_conv,
+            pad_mode: self.pad_mode,
+            trim_right_ratio: self.trim_right_ratio,
+        }
     }
 
     /// Checks that the config describes a model this crate can run.

@@ -1,190 +1,14 @@
-//! The `.ecdc` container, byte for byte as Meta's `encodec` 0.1.1 writes it without its
-//! language model.
-//!
-//! Layout: `ECDC`, a version byte (0), a big-endian u32 length, that many bytes of JSON
-//! (`{"m": model, "al": audio length, "nc": codebooks, "lm": false}`), then per segment an
-//! optional big-endian f32 scale (normalising models) and the codes, frame by frame, packed
-//! `log2(codebook_size)` bits each, least significant bit first, the segment's last byte padded.
+//! The `.ecdc` payload: per segment an optional scale and the codes, bit-packed; written and
+//! read a chunk at a time.
 
-pub mod bitpack;
-mod decoder;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-pub use decoder::{EcdcDecoder, DEFAULT_PREROLL_FRAMES};
-
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-
-use serde::Deserialize;
-
-use crate::stream::SeekPoint;
-use crate::{CodeChunk, CodeSegment, Codes, EncodecConfig, Error, Result};
-use bitpack::{BitPacker, BitUnpacker};
-
-/// The first four bytes of every `.ecdc` file.
-pub const MAGIC: &[u8; 4] = b"ECDC";
-/// Real metadata is ~60 bytes; anything past this is not an `.ecdc` file.
-const MAX_METADATA_LEN: u32 = 64 * 1024;
-
-/// The model names `.ecdc` files carry, and the Hub repository of each.
-pub const MODELS: [(&str, &str); 2] =
-    [("encodec_24khz", "facebook/encodec_24khz"), ("encodec_48khz", "facebook/encodec_48khz")];
-
-/// Why bytes are not a readable `.ecdc` file.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EcdcError {
-    /// The file does not start with `ECDC`.
-    #[error("not an .ecdc file (no ECDC magic)")]
-    NotEcdc,
-    /// A container version other than 0.
-    #[error("unsupported .ecdc version {0} (only version 0 exists)")]
-    UnsupportedVersion(u8),
-    /// The metadata length field is absurd.
-    #[error("metadata length {0} bytes is over the {MAX_METADATA_LEN}-byte limit: corrupt file")]
-    MetadataTooLarge(u32),
-    /// The metadata is not the expected JSON object.
-    #[error("bad metadata: {0}")]
-    Metadata(String),
-    /// The model name is not one of [`MODELS`].
-    #[error("unknown model {0:?} (known: encodec_24khz, encodec_48khz)")]
-    UnknownModel(String),
-    /// The file is entropy-coded with the reference's language model.
-    #[error(
-        "this file is entropy-coded with EnCodec's language model (\"lm\": true), which is not supported yet"
-    )]
-    LanguageModel,
-    /// The metadata does not fit the model that is to decode it.
-    #[error("{0}")]
-    ModelMismatch(String),
-    /// The payload ends early.
-    #[error("truncated: the payload ends inside segment {segment}")]
-    Truncated {
-        /// The segment being read.
-        segment: usize,
-    },
-    /// A seek or range that the file cannot serve.
-    #[error("cannot seek: {0}")]
-    Seek(String),
-    /// Bytes follow the last segment.
-    #[error("trailing bytes after the last segment")]
-    TrailingBytes,
-    /// A segment's scale is not a positive finite number.
-    #[error("segment {segment} has an invalid scale {value}")]
-    BadScale {
-        /// The segment.
-        segment: usize,
-        /// The scale read.
-        value: f32,
-    },
-    /// Reading or writing the stream failed.
-    #[error("{0}")]
-    Io(#[from] io::Error),
-}
-
-type EcdcResult<T> = std::result::Result<T, EcdcError>;
-
-/// The metadata at the start of an `.ecdc` file.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Header {
-    /// Model name: `encodec_24khz` or `encodec_48khz`.
-    #[serde(rename = "m")]
-    pub model: String,
-    /// Samples per channel of the encoded audio.
-    #[serde(rename = "al")]
-    pub audio_len: usize,
-    /// Codebooks per frame.
-    #[serde(rename = "nc")]
-    pub num_codebooks: usize,
-    /// Whether the payload is entropy-coded with the language model.
-    #[serde(rename = "lm")]
-    pub use_lm: bool,
-}
-
-impl Header {
-    /// Reads and checks the magic, version and metadata, reading nothing past them.
-    pub fn read(reader: &mut impl Read) -> Result<Self> {
-        Ok(Self::read_inner(reader)?)
-    }
-
-    fn read_inner(reader: &mut impl Read) -> EcdcResult<Self> {
-        let mut fixed = [0u8; 9];
-        read_exact_or(reader, &mut fixed, EcdcError::NotEcdc)?;
-        if &fixed[..4] != MAGIC {
-            return Err(EcdcError::NotEcdc);
-        }
-        if fixed[4] != 0 {
-            return Err(EcdcError::UnsupportedVersion(fixed[4]));
-        }
-        let len = u32::from_be_bytes([fixed[5], fixed[6], fixed[7], fixed[8]]);
-        if len > MAX_METADATA_LEN {
-            return Err(EcdcError::MetadataTooLarge(len));
-        }
-        let mut json = vec![0u8; len as usize];
-        read_exact_or(reader, &mut json, EcdcError::Metadata("the file ends inside the metadata".into()))?;
-        let header: Header =
-            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&json))
-                .map_err(|e| EcdcError::Metadata(format!("{}: {}", e.path(), e.inner())))?;
-        if header.use_lm {
-            return Err(EcdcError::LanguageModel);
-        }
-        header.hub_repo()?;
-        Ok(header)
-    }
-
-    /// Writes the header exactly as the reference's `json.dumps` does.
-    fn write(&self, writer: &mut impl Write) -> EcdcResult<()> {
-        self.hub_repo()?;
-        let json = format!(
-            r#"{{"m": "{}", "al": {}, "nc": {}, "lm": {}}}"#,
-            self.model, self.audio_len, self.num_codebooks, self.use_lm
-        );
-        writer.write_all(MAGIC)?;
-        writer.write_all(&[0])?;
-        writer.write_all(&(json.len() as u32).to_be_bytes())?;
-        writer.write_all(json.as_bytes())?;
-        Ok(())
-    }
-
-    /// The published model's config for the file's model name: enough to read the payload
-    /// (layout and codebook size) without any weights.
-    pub fn published_config(&self) -> std::result::Result<EncodecConfig, EcdcError> {
-        match self.hub_repo()? {
-            "facebook/encodec_48khz" => Ok(EncodecConfig::encodec_48khz()),
-            _ => Ok(EncodecConfig::encodec_24khz()),
-        }
-    }
-
-    /// The Hub repository of the file's model.
-    pub fn hub_repo(&self) -> std::result::Result<&'static str, EcdcError> {
-        MODELS
-            .iter()
-            .find(|(name, _)| *name == self.model)
-            .map(|(_, repo)| *repo)
-            .ok_or_else(|| EcdcError::UnknownModel(self.model.clone()))
-    }
-}
-
-/// The `.ecdc` name of a model: its sample rate and channels pick one of [`MODELS`]. The name
-/// is all a file says about its layout, so the model must also have the named models' 320-sample
-/// hop and 1024-entry (10-bit) codebooks.
-pub fn model_name(config: &EncodecConfig) -> std::result::Result<&'static str, EcdcError> {
-    let (rate, channels) = (config.sampling_rate, config.audio_channels);
-    let name = match (rate, channels) {
-        (24_000, 1) => MODELS[0].0,
-        (48_000, 2) => MODELS[1].0,
-        _ => {
-            let msg = format!("no .ecdc model name for a {rate} Hz, {channels}-channel model");
-            return Err(EcdcError::ModelMismatch(msg));
-        }
-    };
-    if config.hop_length() != 320 || config.codebook_size != 1024 {
-        return Err(EcdcError::ModelMismatch(format!(
-            "{name} files hold 10-bit codes at a 320-sample hop; this model has {}-entry codebooks and a {}-sample hop",
-            config.codebook_size,
-            config.hop_length()
-        )));
-    }
-    Ok(name)
-}
+use super::bitpack::{BitPacker, BitUnpacker};
+use super::error::{EcdcError, EcdcResult};
+use super::header::{model_name, read_exact_or, Header};
+use crate::encodec::codes::{CodeChunk, CodeSegment, Codes, SeekPoint};
+use crate::encodec::config::EncodecConfig;
+use crate::{Error, Result};
 
 /// Frames of each segment for `audio_len` samples: `ceil(segment / hop)`. (The reference's
 /// decoder computes `ceil(segment / rate * frame_rate)` in floats, which for some lengths,
@@ -199,32 +23,15 @@ pub fn write(writer: impl Write, codes: &Codes, config: &EncodecConfig) -> Resul
     let model = model_name(config)?;
     let expected: Vec<usize> = segment_frames(config, codes.audio_len).collect();
     let actual: Vec<usize> = codes.segments.iter().map(CodeSegment::num_frames).collect();
-    let k = codes.num_codebooks();
-    if expected != actual
-        || codes
-            .segments
-            .iter()
-            .any(|s| s.codes.len() != k || s.codes.iter().any(|c| c.len() != s.num_frames()))
-    {
+    // The file says only the audio length: each segment must have exactly its frames.
+    if expected != actual {
         return Err(Error::InvalidCodes(format!(
             "segments of {actual:?} frames do not fit {} samples ({expected:?} expected)",
             codes.audio_len
         )));
     }
-    if let Some(bad) = codes
-        .segments
-        .iter()
-        .flat_map(|s| s.codes.iter().flatten())
-        .find(|&&c| c as usize >= config.codebook_size)
-    {
-        return Err(Error::InvalidCodes(format!(
-            "code {bad} is outside the codebook of {}",
-            config.codebook_size
-        )));
-    }
-    if codes.segments.iter().any(|s| s.scale.is_some() != config.normalize) {
-        return Err(Error::InvalidCodes("a scale is required exactly for normalising models".into()));
-    }
+    codes.check(config)?;
+    let k = codes.num_codebooks();
     let header =
         Header { model: model.to_string(), audio_len: codes.audio_len, num_codebooks: k, use_lm: false };
     Ok(write_payload(BufWriter::new(writer), &header, codes, config.bits_per_codebook())?)
@@ -241,7 +48,7 @@ fn write_payload(writer: impl Write, header: &Header, codes: &Codes, bits: u32) 
 
 /// Writes a payload a chunk of codes at a time (frames interleaved by codebook, each segment
 /// after its scale and padded to a whole byte).
-pub struct PayloadWriter<W: Write> {
+pub(crate) struct PayloadWriter<W: Write> {
     packer: Option<BitPacker<W>>,
     bits: u32,
     segment: Option<usize>,
@@ -255,8 +62,8 @@ impl<W: Write> PayloadWriter<W> {
     }
 
     /// A writer of bare payload bytes (no header), for a payload written before its length is
-    /// known (see [`Header::write_with_payload`]).
-    pub fn bare(writer: W, config: &EncodecConfig) -> Self {
+    /// known (see [`Writer`]).
+    pub(crate) fn bare(writer: W, config: &EncodecConfig) -> Self {
         Self {
             packer: Some(BitPacker::new(writer, config.bits_per_codebook())),
             bits: config.bits_per_codebook(),
@@ -295,23 +102,6 @@ impl<W: Write> PayloadWriter<W> {
         let mut writer = self.packer.take().expect("a writer until finished").finish()?;
         writer.flush()?;
         Ok(writer)
-    }
-}
-
-impl Header {
-    /// The header for codes of `num_codebooks` codebooks of `audio_len` samples, for the model
-    /// `config` describes.
-    pub fn for_model(config: &EncodecConfig, audio_len: usize, num_codebooks: usize) -> Result<Self> {
-        Ok(Self { model: model_name(config)?.to_string(), audio_len, num_codebooks, use_lm: false })
-    }
-
-    /// Writes this header and then the payload bytes `payload` holds (written earlier by a
-    /// [`PayloadWriter::bare`], when the audio length was not yet known).
-    pub fn write_with_payload(&self, mut writer: impl Write, mut payload: impl Read) -> Result<()> {
-        self.write(&mut writer)?;
-        io::copy(&mut payload, &mut writer).map_err(EcdcError::Io)?;
-        writer.flush().map_err(EcdcError::Io)?;
-        Ok(())
     }
 }
 
@@ -509,11 +299,4 @@ impl<R: Read> PayloadReader<R> {
 pub fn read(mut reader: impl Read, config: &EncodecConfig) -> Result<Codes> {
     let header = Header::read(&mut reader)?;
     read_payload(reader, &header, config)
-}
-
-fn read_exact_or(reader: &mut impl Read, buf: &mut [u8], on_eof: EcdcError) -> EcdcResult<()> {
-    reader.read_exact(buf).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => on_eof,
-        _ => e.into(),
-    })
 }

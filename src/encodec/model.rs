@@ -8,12 +8,15 @@ use std::sync::Arc;
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
-use crate::hub::ModelFiles;
+use crate::encodec::codes::{Bandwidth, CodeSegment, Codes};
+use crate::encodec::config::{EncodecConfig, ModelFiles};
+use crate::encodec::overlap::OverlapAdd;
+use crate::encodec::quantizer::ResidualVectorQuantizer;
+use crate::encodec::seanet;
 use crate::kernels::{self, Kernels};
-use crate::nn::quantizer::ResidualVectorQuantizer;
-use crate::nn::seanet::{Decoder, Encoder};
+use crate::nn::stack::Stack;
 use crate::weights::{Precision, Weights};
-use crate::{profile, Bandwidth, CodeSegment, Codes, EncodecConfig, Error, Result};
+use crate::{profile, Error, Result};
 
 /// An EnCodec model: SEANet encoder, residual vector quantizer and SEANet decoder.
 ///
@@ -21,9 +24,9 @@ use crate::{profile, Bandwidth, CodeSegment, Codes, EncodecConfig, Error, Result
 #[derive(Clone, Debug)]
 pub struct Encodec {
     config: EncodecConfig,
-    encoder: Encoder,
+    encoder: Stack,
     quantizer: ResidualVectorQuantizer,
-    decoder: Decoder,
+    decoder: Stack,
     device: Device,
     precision: Precision,
     /// The kernels' instruction-set path.
@@ -41,7 +44,7 @@ impl Encodec {
         Self::from_files(&ModelFiles::in_dir(dir.as_ref()))
     }
 
-    /// Loads a model from its files, wherever [`crate::hub::resolve`] found them.
+    /// Loads a model from its files (a folder, or wherever `hub::resolve` found them).
     pub fn from_files(files: &ModelFiles) -> Result<Self> {
         Self::from_files_with(files, Precision::F32)
     }
@@ -55,19 +58,28 @@ impl Encodec {
 
     /// Builds the model from in-memory tensors named as on the Hub.
     pub fn from_tensors(config: EncodecConfig, tensors: HashMap<String, Tensor>) -> Result<Self> {
-        Self::load(config, &Weights::from_tensors(tensors, &Device::Cpu))
+        Self::from_tensors_with(config, tensors, Precision::F32)
+    }
+
+    /// As [`Encodec::from_tensors`], keeping the layer weights in `precision`.
+    pub fn from_tensors_with(
+        config: EncodecConfig,
+        tensors: HashMap<String, Tensor>,
+        precision: Precision,
+    ) -> Result<Self> {
+        Self::load(config, &Weights::from_tensors(tensors, &Device::Cpu).with_precision(precision))
     }
 
     /// Builds the model described by `config` from `weights`.
     ///
     /// Fails if `ENCODEC_KERNELS` is set to a path that is unknown or that this CPU cannot run.
-    pub fn load(config: EncodecConfig, weights: &Weights) -> Result<Self> {
+    pub(crate) fn load(config: EncodecConfig, weights: &Weights) -> Result<Self> {
         config.validate()?;
         Kernels::from_env()?;
         // The two stacks unpack their weights in parallel.
         let (encoder, decoder) = rayon::join(
-            || Encoder::load(&weights.pp("encoder"), &config),
-            || Decoder::load(&weights.pp("decoder"), &config),
+            || seanet::encoder(&weights.pp("encoder"), &config),
+            || seanet::decoder(&weights.pp("decoder"), &config),
         );
         Ok(Self {
             encoder: encoder?,
@@ -205,10 +217,19 @@ impl Encodec {
     }
 
     fn decode_on_this_thread(&self, codes: &Codes) -> Result<Vec<Vec<f32>>> {
-        self.check_codes(codes)?;
+        codes.check(&self.config)?;
         let decoded = self.decode_segments(&codes.segments)?;
         let mut pcm = match self.config.segment_stride() {
-            Some(stride) => linear_overlap_add(&decoded, stride),
+            Some(stride) => {
+                let mut overlap = OverlapAdd::new(stride, self.channels(), 0, None);
+                let mut pcm = vec![Vec::new(); self.channels()];
+                for (index, segment) in decoded.iter().enumerate() {
+                    let done = overlap.add(index, segment);
+                    pcm.iter_mut().zip(done).for_each(|(a, b)| a.extend(b));
+                }
+                pcm.iter_mut().zip(overlap.finish()).for_each(|(a, b)| a.extend(b));
+                pcm
+            }
             None => decoded.into_iter().next().unwrap_or_default(),
         };
         for channel in &mut pcm {
@@ -237,7 +258,7 @@ impl Encodec {
     }
 
     /// The encoder, quantizer and decoder, for streaming.
-    pub(crate) fn parts(&self) -> (&Encoder, &ResidualVectorQuantizer, &Decoder) {
+    pub(crate) fn parts(&self) -> (&Stack, &ResidualVectorQuantizer, &Stack) {
         (&self.encoder, &self.quantizer, &self.decoder)
     }
 
@@ -286,51 +307,6 @@ impl Encodec {
             .map(|c| samples.iter().skip(c).step_by(channels).map(|s| s * scale).collect())
             .collect())
     }
-
-    /// Rejects codes this model cannot decode, before any work is done.
-    fn check_codes(&self, codes: &Codes) -> Result<()> {
-        let invalid = |msg: String| Err(Error::InvalidCodes(msg));
-        let Some(first) = codes.segments.first() else {
-            return invalid("no segments".into());
-        };
-        let (k, max_frames) = (first.codes.len(), first.num_frames());
-        let hop = self.config.hop_length();
-        let stride = self.config.segment_stride();
-        if stride.is_none() && codes.segments.len() != 1 {
-            return invalid(format!("{} segments for a model that does not segment", codes.segments.len()));
-        }
-        for (i, segment) in codes.segments.iter().enumerate() {
-            self.quantizer.check(&segment.codes)?;
-            let frames = segment.num_frames();
-            if segment.codes.len() != k || segment.codes.iter().any(|c| c.len() != frames) {
-                return invalid(format!("segment {i} is not a rectangle of {k} codebooks"));
-            }
-            if frames == 0 || frames > max_frames {
-                return invalid(format!("segment {i} has {frames} frames (first segment: {max_frames})"));
-            }
-            if segment.scale.is_some() != self.config.normalize {
-                return invalid(format!("segment {i}: a scale is required exactly for normalising models"));
-            }
-            if segment.scale.is_some_and(|s| !s.is_finite()) {
-                return invalid(format!("segment {i} has a non-finite scale"));
-            }
-            let is_last = i + 1 == codes.segments.len();
-            if let Some(stride) = stride.filter(|_| !is_last) {
-                if frames * hop < stride {
-                    return invalid(format!("segment {i} is shorter than the segment stride"));
-                }
-            }
-        }
-        let last = codes.segments.last().map_or(0, CodeSegment::num_frames) * hop;
-        let decoded_len = stride.unwrap_or(0) * (codes.segments.len() - 1) + last;
-        if codes.audio_len == 0 || codes.audio_len > decoded_len {
-            return invalid(format!(
-                "audio length {} but the codes decode to {decoded_len} samples",
-                codes.audio_len
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// The 48 kHz model's per-segment scale: `1e-8 + rms(mean over channels)`, as the reference
@@ -346,44 +322,4 @@ fn rms_scale(channels: &[&[f32]]) -> f32 {
         })
         .sum();
     ((sum_sq / length as f64) as f32).sqrt() + 1e-8
-}
-
-/// The reference's `_linear_overlap_add`: each segment weighted by a triangle peaking at its
-/// middle, summed, and divided by the summed weights.
-pub(crate) fn linear_overlap_add(frames: &[Vec<Vec<f32>>], stride: usize) -> Vec<Vec<f32>> {
-    let channels = frames[0].len();
-    let first_len = frames[0][0].len();
-    let total = stride * (frames.len() - 1) + frames[frames.len() - 1][0].len();
-    let weight = triangle(first_len);
-    let mut out = vec![vec![0f32; total]; channels];
-    let mut sum_weight = vec![0f32; total];
-    for (k, frame) in frames.iter().enumerate() {
-        let offset = k * stride;
-        for (acc, samples) in out.iter_mut().zip(frame) {
-            for (i, s) in samples.iter().enumerate() {
-                acc[offset + i] += weight[i] * s;
-            }
-        }
-        for (i, w) in weight.iter().take(frame[0].len()).enumerate() {
-            sum_weight[offset + i] += w;
-        }
-    }
-    for channel in &mut out {
-        channel.iter_mut().zip(&sum_weight).for_each(|(s, w)| *s /= w);
-    }
-    out
-}
-
-/// `0.5 - |t - 0.5|` for `t = linspace(0, 1, n + 2)[1:-1]`, with torch's linspace arithmetic
-/// (f32, counting down from the end past the middle).
-pub(crate) fn triangle(n: usize) -> Vec<f32> {
-    let steps = n + 2;
-    let step = 1.0f32 / (steps - 1) as f32;
-    let halfway = steps / 2;
-    (1..=n)
-        .map(|i| {
-            let t = if i < halfway { step * i as f32 } else { 1.0 - step * (steps - i - 1) as f32 };
-            0.5 - (t - 0.5).abs()
-        })
-        .collect()
 }

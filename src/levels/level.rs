@@ -1,0 +1,76 @@
+//! The cache levels and their fallback chains: each level an ordered list of codecs.
+
+use std::fmt;
+
+use crate::aac::{AacCodec, AacSettings};
+use crate::codec::Codec;
+use crate::encodec::{Bandwidth, EncodecCodec, Models};
+use crate::gzip::GzipCodec;
+use crate::stored::StoredCodec;
+
+/// How hard to compress.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Level {
+    /// EnCodec `.ecdc` at `bandwidth` (6 kbps by default; 1.5 and 3 for the most extreme).
+    Ultra {
+        /// The target bandwidth.
+        bandwidth: Bandwidth,
+    },
+    /// AAC in an `.m4a` file (AAC-LC 64 kbps by default).
+    Standard(AacSettings),
+    /// gzip of the original bytes.
+    Lossless,
+    /// Stored as it is.
+    Off,
+}
+
+impl Default for Level {
+    /// Ultra at 6 kbps.
+    fn default() -> Self {
+        Self::Ultra { bandwidth: Bandwidth::Kbps6 }
+    }
+}
+
+impl Level {
+    /// The level's name: `ultra`, `standard`, `lossless` or `off`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Ultra { .. } => "ultra",
+            Self::Standard(_) => "standard",
+            Self::Lossless => "lossless",
+            Self::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ultra { bandwidth } => write!(f, "ultra ({} kbps EnCodec)", bandwidth.kbps()),
+            Self::Standard(s) => write!(f, "standard ({:?} AAC {} kbps)", s.profile, s.kbps),
+            Self::Lossless => f.write_str("lossless (gzip)"),
+            Self::Off => f.write_str("off"),
+        }
+    }
+}
+
+impl Level {
+    /// The codecs this level tries, in order: its own, then those it falls back to
+    /// (Ultra → Standard → Lossless → Off). Every chain ends in "stored", which keeps anything.
+    pub fn chain(self, models: &Models) -> Vec<Box<dyn Codec + '_>> {
+        let mut chain: Vec<Box<dyn Codec + '_>> = Vec::new();
+        if let Level::Ultra { bandwidth } = self {
+            chain.push(Box::new(EncodecCodec::new(models, bandwidth)));
+        }
+        match self {
+            Level::Ultra { .. } => chain.push(Box::new(AacCodec::new(AacSettings::default()))),
+            Level::Standard(settings) => chain.push(Box::new(AacCodec::new(settings))),
+            Level::Lossless | Level::Off => {}
+        }
+        if self != Level::Off {
+            chain.push(Box::new(GzipCodec));
+        }
+        chain.push(Box::new(StoredCodec));
+        chain
+    }
+}
