@@ -58,8 +58,8 @@ pub use atomic::AtomicFile;
 pub use codec::{Codec, Format};
 pub use encodec::{convert, ecdc};
 pub use encodec::{
-    Bandwidth, CodeChunk, CodeSegment, Codes, Encodec, EncodecConfig, ModelFiles, SeekPoint,
-    StreamingDecoder, StreamingEncoder,
+    Bandwidth, CodeChunk, CodeSegment, Codes, Encodec, EncodecCodec, EncodecConfig, ModelFiles, Models,
+    SeekPoint, StreamingDecoder, StreamingEncoder,
 };
 pub use error::{Error, Result};
 pub use gzip::GzipCodec;

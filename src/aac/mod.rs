@@ -10,7 +10,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::codec::{Codec, Decoded, Encoder, Input, PcmSpec, ReadSeek};
+use crate::audio::AudioChunks;
+use crate::codec::{Codec, Decoded, Encoder, Input, PcmDecoder, PcmSpec, ReadSeek};
 use crate::{Error, Format, Result};
 
 /// Which AAC flavour the Standard level writes.
@@ -120,25 +121,25 @@ impl Codec for AacCodec {
 
     /// MP4 files and ADTS streams. An MP4 file without an AAC track (ALAC, say) is read by
     /// symphonia, as is everything when the `aac` feature is off.
-    fn decoder<'a>(&'a self, mut input: Box<dyn ReadSeek>) -> Result<Decoded<'a>> {
-        #[cfg(feature = "aac")]
-        {
-            let mut bytes = Vec::new();
-            input.read_to_end(&mut bytes).map_err(|source| Error::Io { path: "<input>".into(), source })?;
-            match fdk::AacDecoder::new(bytes.clone()) {
-                Ok(decoder) => return Ok(Decoded::Pcm(Box::new(decoder))),
-                Err(e) => {
-                    let cursor = Box::new(std::io::Cursor::new(bytes));
-                    return crate::audio::AudioChunks::from_reader(cursor, Some("m4a"))
-                        .map(|chunks| Decoded::Pcm(Box::new(chunks)))
-                        .map_err(|_| e);
-                }
-            }
-        }
-        #[cfg(not(feature = "aac"))]
-        {
-            input.rewind().map_err(|source| Error::Io { path: "<input>".into(), source })?;
-            Ok(Decoded::Pcm(Box::new(crate::audio::AudioChunks::from_reader(input, Some("m4a"))?)))
-        }
+    fn decoder<'a>(&'a self, input: Box<dyn ReadSeek>) -> Result<Decoded<'a>> {
+        open(input).map(Decoded::Pcm)
     }
+}
+
+#[cfg(feature = "aac")]
+fn open(mut input: Box<dyn ReadSeek>) -> Result<Box<dyn PcmDecoder>> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(|source| Error::Io { path: "<input>".into(), source })?;
+    match fdk::AacDecoder::new(bytes.clone()) {
+        Ok(decoder) => Ok(Box::new(decoder)),
+        Err(e) => AudioChunks::from_reader(Box::new(std::io::Cursor::new(bytes)), Some("m4a"))
+            .map(|chunks| Box::new(chunks) as Box<dyn PcmDecoder>)
+            .map_err(|_| e),
+    }
+}
+
+#[cfg(not(feature = "aac"))]
+fn open(mut input: Box<dyn ReadSeek>) -> Result<Box<dyn PcmDecoder>> {
+    input.rewind().map_err(|source| Error::Io { path: "<input>".into(), source })?;
+    Ok(Box::new(AudioChunks::from_reader(input, Some("m4a"))?))
 }

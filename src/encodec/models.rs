@@ -122,6 +122,7 @@ impl Models {
         }
     }
 
+    #[cfg_attr(not(feature = "hub"), allow(unused_variables))] // `spec` names a Hub repository
     fn load(&self, spec: &str) -> Result<Encodec> {
         match &self.source {
             #[cfg(feature = "hub")]
