@@ -169,12 +169,12 @@ fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -
     let metadata = compressor.compress_file(path, temp.path())?;
     report.duration_s = metadata.duration_s;
     let chain = compressor.chain();
-    let own = chain.first().map(|codec| codec.name());
+    let own = chain.first().map(|(_, codec)| codec.name());
     if same_contents(path, temp.path())? {
         // Already in the format the level writes (its first codec would keep it at any
         // bitrate), or left as it was for another reason.
         let format = Format::sniff(&mut std::fs::File::open(path).map_err(io)?).map_err(io)?;
-        let done = chain.first().is_some_and(|codec| codec.keeps(format, 0.0));
+        let done = chain.first().is_some_and(|(_, codec)| codec.keeps(format, 0.0));
         return Ok(if done {
             Outcome::AlreadyDone
         } else {

@@ -35,22 +35,8 @@ pub struct PcmSpec {
     pub channels: usize,
 }
 
-/// An audio codec (or a lossless wrapper) as the cache levels and the command line use it.
-///
-/// ```text
-/// pub trait Codec: Send + Sync {
-///     fn name(&self) -> &'static str;
-///     fn format(&self) -> Option<Format>;
-///     fn decodes(&self, format: Format) -> bool;
-///     fn input(&self) -> Input;
-///     fn sample_rate(&self) -> Option<u32>;
-///     fn bitrates_kbps(&self) -> Vec<f32>;
-///     fn bitrate_kbps(&self) -> Option<f32>;
-///     fn keeps(&self, format: Format, kbps: f64) -> bool;
-///     fn encoder<'a>(&'a self, pcm: PcmSpec, out: &'a mut dyn Write) -> Result<Box<dyn Encoder + 'a>>;
-///     fn decoder<'a>(&'a self, input: Box<dyn ReadSeek>) -> Result<Decoded<'a>>;
-/// }
-/// ```
+/// An audio codec (or a lossless wrapper) as the cache levels and the command line use it:
+/// what it is (name, format, rates), and a streaming encoder and decoder.
 pub trait Codec: Send + Sync {
     /// The short name cache metadata and statistics use: `ecdc` (EnCodec), `aac`, `gzip`,
     /// `stored`.

@@ -85,7 +85,7 @@ pub fn compress(bytes: &[u8]) -> Result<Vec<u8>> {
     encoder.write_all(bytes).and_then(|()| encoder.finish()).map_err(|e| Error::Gzip(e.to_string()))
 }
 
-/// Inflates a gzip file (every member), checking its CRC; at most [`MAX_INFLATED`] bytes.
+/// Inflates a gzip file (every member), checking its CRC; at most 2 GiB.
 pub fn inflate(bytes: &[u8]) -> Result<Vec<u8>> {
     inflate_from(bytes)
 }

@@ -112,7 +112,7 @@ impl CodeChunk {
 }
 
 /// Where decoding starts for a seek: the frame whose codes are fed first, and the sample the
-/// decoder's first output stands for. See [`Encodec::seek_point`].
+/// decoder's first output stands for. See [`crate::Encodec::seek_point`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeekPoint {
     /// The segment of the first frame.

@@ -55,22 +55,26 @@ impl fmt::Display for Level {
 }
 
 impl Level {
-    /// The codecs this level tries, in order: its own, then those it falls back to
-    /// (Ultra → Standard → Lossless → Off). Every chain ends in "stored", which keeps anything.
-    pub fn chain(self, models: &Models) -> Vec<Box<dyn Codec + '_>> {
-        let mut chain: Vec<Box<dyn Codec + '_>> = Vec::new();
+    /// The levels this one falls back through, itself first: Ultra → Standard → Lossless → Off
+    /// (Standard and Lossless at their defaults), each with its codec: the chain is data, and
+    /// every chain ends in "stored", which keeps anything.
+    pub fn chain(self, models: &Models) -> Vec<(Level, Box<dyn Codec + '_>)> {
+        let standard = match self {
+            Level::Standard(settings) => Some(settings),
+            Level::Ultra { .. } => Some(AacSettings::default()),
+            Level::Lossless | Level::Off => None,
+        };
+        let mut chain: Vec<(Level, Box<dyn Codec + '_>)> = Vec::new();
         if let Level::Ultra { bandwidth } = self {
-            chain.push(Box::new(EncodecCodec::new(models, bandwidth)));
+            chain.push((self, Box::new(EncodecCodec::new(models, bandwidth))));
         }
-        match self {
-            Level::Ultra { .. } => chain.push(Box::new(AacCodec::new(AacSettings::default()))),
-            Level::Standard(settings) => chain.push(Box::new(AacCodec::new(settings))),
-            Level::Lossless | Level::Off => {}
+        if let Some(settings) = standard {
+            chain.push((Level::Standard(settings), Box::new(AacCodec::new(settings))));
         }
         if self != Level::Off {
-            chain.push(Box::new(GzipCodec));
+            chain.push((Level::Lossless, Box::new(GzipCodec)));
         }
-        chain.push(Box::new(StoredCodec));
+        chain.push((Level::Off, Box::new(StoredCodec)));
         chain
     }
 }

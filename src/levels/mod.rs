@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 pub use level::Level;
 pub use stats::{CodecStats, Metadata, Stats};
 
-use crate::aac::AacSettings;
 use crate::atomic::AtomicFile;
 use crate::audio::Audio;
 use crate::codec::{self, Codec, Encoder, Input, PcmDecoder, PcmSpec, ReadSeek, CHUNK_FRAMES};
@@ -124,8 +123,8 @@ impl Compressor {
         &self.models
     }
 
-    /// The codecs tried, in order: the level's own, then those it falls back to.
-    pub fn chain(&self) -> Vec<Box<dyn Codec + '_>> {
+    /// The levels and codecs tried, in order: the level's own, then those it falls back to.
+    pub fn chain(&self) -> Vec<(Level, Box<dyn Codec + '_>)> {
         self.level.chain(&self.models)
     }
 
@@ -192,7 +191,7 @@ impl Compressor {
             outcome = Some(("stored", emit(Attempt::Keep)?));
         } else {
             let kbps = probe.size as f64 * 8.0 / probe.duration_s.max(1e-9) / 1000.0;
-            for codec in self.chain() {
+            for (level, codec) in self.chain() {
                 let codec = codec.as_ref();
                 let attempt = match codec.keeps(probe.format, kbps) {
                     true => emit(Attempt::Keep),
@@ -203,7 +202,7 @@ impl Compressor {
                         outcome = Some((codec.name(), done));
                         break;
                     }
-                    Err(e) => reasons.push(format!("{}: {}", self.describe(codec), source.name(e))),
+                    Err(e) => reasons.push(format!("{level}: {}", source.name(e))),
                 }
             }
         }
@@ -216,16 +215,6 @@ impl Compressor {
             });
         };
         Ok((done, self.record(codec, &probe, size, reasons)))
-    }
-
-    /// The level a codec of the chain stands for, as fallback reasons name it.
-    fn describe(&self, codec: &dyn Codec) -> String {
-        match (codec.name(), self.level) {
-            ("ecdc", level @ Level::Ultra { .. }) | ("aac", level @ Level::Standard(_)) => level.to_string(),
-            ("aac", _) => Level::Standard(AacSettings::default()).to_string(),
-            ("gzip", _) => Level::Lossless.to_string(),
-            (name, _) => name.to_string(),
-        }
     }
 
     fn record(
