@@ -133,3 +133,16 @@ fn inconsistent_segments_are_rejected_before_decoding() {
     codes.segments[1].codes.pop();
     assert_invalid(&model, &codes, "rectangle");
 }
+
+/// A model that cannot be loaded says why, as the error's source, and says it again without
+/// loading again.
+#[test]
+fn a_failed_model_load_keeps_its_cause() {
+    let models = encodec::Models::dir("/nonexistent/encodec");
+    let err = models.for_encoding().unwrap_err();
+    assert!(matches!(err, Error::ModelUnavailable { .. }), "{err:?}");
+    let source = std::error::Error::source(&err).expect("the cause is kept");
+    let cause = source.downcast_ref::<std::sync::Arc<Error>>().expect("the crate's error");
+    assert!(matches!(cause.as_ref(), Error::Io { .. }), "{cause:?}");
+    assert_eq!(models.for_encoding().unwrap_err().to_string(), err.to_string());
+}

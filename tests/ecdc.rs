@@ -235,3 +235,55 @@ fn files_written_here_decode_in_the_reference() {
     }
     assert!(write || checked == 4);
 }
+
+/// The streaming writer, fed the audio in uneven chunks, writes the reference's file byte for
+/// byte (where our scales equal the reference's), and into an `AtomicFile` that is dropped
+/// unfinished it leaves nothing.
+#[test]
+fn the_streaming_writer_writes_the_reference_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for name in ["small-24khz", "small-48khz"] {
+        let entry = model_entry(name);
+        let model = load_model(&entry);
+        for fixture in &entry.ecdc {
+            let case = entry.cases.iter().find(|c| c.name == fixture.case).unwrap();
+            let input = Golden::load(case).input();
+            let bandwidth = Bandwidth::from_kbps(fixture.bandwidth).unwrap();
+            let reference_bytes = std::fs::read(common::root().join(&fixture.file)).unwrap();
+            let mut batch = Vec::new();
+            ecdc::write(&mut batch, &model.encode(&input, bandwidth).unwrap(), model.config()).unwrap();
+
+            let path = dir.path().join("out.ecdc");
+            let mut writer =
+                ecdc::Writer::new(&model, bandwidth, encodec::AtomicFile::create(&path).unwrap()).unwrap();
+            let mut at = 0;
+            for size in [1, 4_799, 333, 12_000].into_iter().cycle() {
+                let end = (at + size).min(input[0].len());
+                let chunk: Vec<&[f32]> = input.iter().map(|c| &c[at..end]).collect();
+                writer.push(&chunk).unwrap();
+                at = end;
+                if at == input[0].len() {
+                    break;
+                }
+            }
+            assert_eq!(writer.audio_len(), input[0].len());
+            writer.finish().unwrap().commit().unwrap();
+            let streamed = std::fs::read(&path).unwrap();
+            assert_eq!(streamed, batch, "{}: streamed = batch", fixture.file);
+            if batch == reference_bytes {
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 8, "only {compared} files equal the reference's");
+
+    let model = load_model(&model_entry("small-24khz"));
+    let path = dir.path().join("abandoned.ecdc");
+    let mut writer =
+        ecdc::Writer::new(&model, Bandwidth::Kbps6, encodec::AtomicFile::create(&path).unwrap()).unwrap();
+    writer.push(&[vec![0.1f32; 24_000]]).unwrap();
+    drop(writer.finish().unwrap()); // finished but never committed
+    assert!(!path.exists(), "an uncommitted file does not appear");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
+}
