@@ -141,6 +141,11 @@ impl PcmDecoder for AudioChunks {
 pub enum Format {
     /// `ECDC`.
     Ecdc,
+    /// A framed Lyra file (`LYRA`).
+    Lyra,
+    /// Google's raw `.lyra` packet stream: no magic bytes, so never the result of
+    /// [`Format::of`]; known by the `.lyra` extension or the caller.
+    LyraRaw,
     /// An MP4 / M4A file (`ftyp` at byte 4).
     Mp4,
     /// An ADTS AAC stream (`.aac`).
@@ -164,6 +169,7 @@ impl Format {
     pub fn of(bytes: &[u8]) -> Self {
         match bytes {
             [b'E', b'C', b'D', b'C', ..] => Self::Ecdc,
+            [b'L', b'Y', b'R', b'A', ..] => Self::Lyra,
             [_, _, _, _, b'f', b't', b'y', b'p', ..] => Self::Mp4,
             [0x1f, 0x8b, ..] => Self::Gzip,
             [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E', ..] => Self::Wav,

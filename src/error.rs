@@ -194,6 +194,9 @@ pub enum Error {
         /// The cargo feature that adds it.
         feature: &'static str,
     },
+    /// A Lyra file is malformed, or a Lyra bitrate unsupported.
+    #[error("lyra: {0}")]
+    Lyra(#[from] crate::lyra::LyraError),
     /// A tensor operation failed (a bug, or an unsupported device).
     #[error("tensor operation: {0}")]
     Candle(#[from] candle_core::Error),

@@ -45,6 +45,7 @@ pub mod hub;
 mod io;
 mod kernels;
 pub mod levels;
+pub mod lyra;
 mod nn;
 mod pcm;
 #[doc(hidden)]

@@ -52,6 +52,7 @@ macro_rules! dispatch {
 
 pub mod activation;
 pub mod gemm;
+pub mod lanes;
 pub mod matvec;
 #[cfg(all(test, not(target_arch = "aarch64")))]
 mod neon_emulated;

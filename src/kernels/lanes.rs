@@ -1,0 +1,74 @@
+//! Lane-wise kernels for Lyra's layers: f32 fused multiply-adds into a row (depthwise
+//! convolutions) and the int8 arithmetic of its quantised layers, widened to i16 and
+//! accumulated in i32 (exact, so every instruction set gives the same bits trivially; the f32
+//! one is one fused multiply-add per lane, which every path also computes alike).
+
+dispatch! {
+    /// `acc[i] = fma(x[i], w[i], acc[i])` over the shortest of the three.
+    pub fn fma_into(acc: &mut [f32], x: &[f32], w: &[f32]) {
+        acc.iter_mut().zip(x).zip(w).for_each(|((a, &x), &w)| *a = x.mul_add(w, *a));
+    }
+}
+
+dispatch! {
+    /// `Σ a[i] b[i]` in i32 over the shorter of the two (i16 products of int8 values minus a
+    /// zero point: at most 255 * 255 each, so a sum of up to 33,000 of them cannot overflow).
+    pub fn dot_i16(a: &[i16], b: &[i16]) -> i32 {
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
+        // Eight independent partial sums let the compiler keep whole vectors of products
+        // (`pmaddwd`-style); integer addition is exact, so their order does not matter.
+        let mut sums = [0i32; 8];
+        let chunks = n / 8;
+        for c in 0..chunks {
+            for l in 0..8 {
+                sums[l] += a[c * 8 + l] as i32 * b[c * 8 + l] as i32;
+            }
+        }
+        let mut total: i32 = sums.iter().sum();
+        for i in chunks * 8..n {
+            total += a[i] as i32 * b[i] as i32;
+        }
+        total
+    }
+}
+
+dispatch! {
+    /// `acc[i] += x[i] * w[i]` in i32 over the shortest of the three.
+    pub fn mul_acc_i16(acc: &mut [i32], x: &[i16], w: &[i16]) {
+        acc.iter_mut().zip(x).zip(w).for_each(|((a, &x), &w)| *a += x as i32 * w as i32);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_instruction_set_computes_the_same_bits() {
+        let n = 1001;
+        let x: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let w: Vec<f32> = (0..n).map(|i| ((i * 53 % 97) as f32 - 48.0) / 11.0).collect();
+        let a: Vec<i16> = (0..n).map(|i| (i * 37 % 511) as i16 - 255).collect();
+        let b: Vec<i16> = (0..n).map(|i| (i * 53 % 255) as i16 - 127).collect();
+        let acc0: Vec<f32> = (0..n).map(|i| i as f32 / 3.0).collect();
+        let fused: Vec<u32> = (0..n).map(|i| x[i].mul_add(w[i], acc0[i]).to_bits()).collect();
+        let dot: i32 = a.iter().zip(&b).map(|(&a, &b)| a as i32 * b as i32).sum();
+        let macc: Vec<i32> = (0..n).map(|i| 5 + a[i] as i32 * b[i] as i32).collect();
+        for kernels in crate::kernels::Kernels::available() {
+            crate::kernels::with_kernels(kernels, || {
+                let mut acc = acc0.clone();
+                fma_into(&mut acc, &x, &w);
+                assert_eq!(acc.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), fused, "{kernels}");
+                for len in [0, 1, 7, 8, 9, 64, 1001] {
+                    let expected: i32 = a[..len].iter().zip(&b).map(|(&a, &b)| a as i32 * b as i32).sum();
+                    assert_eq!(dot_i16(&a[..len], &b[..len]), expected, "{kernels} {len}");
+                }
+                assert_eq!(dot_i16(&a, &b), dot, "{kernels}");
+                let mut acc = vec![5i32; n];
+                mul_acc_i16(&mut acc, &a, &b);
+                assert_eq!(acc, macc, "{kernels}");
+            });
+        }
+    }
+}

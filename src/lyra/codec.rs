@@ -1,0 +1,213 @@
+//! Lyra behind the [`Codec`] interface: framed files (what the cache levels write, known by
+//! their magic bytes) or Google's raw `.lyra` streams (known by their extension, at a bitrate
+//! the caller gives), both streamed. Input at any rate and channel count is mixed to mono and
+//! resampled to 16 kHz; decoding gives 16 kHz mono.
+
+use std::io::Write;
+
+use crate::audio::{Audio, StreamingConverter};
+use crate::codec::{Codec, Decoded, Encoder, Input, PcmDecoder, PcmSpec, ReadSeek};
+use crate::{Format, Result};
+
+use super::file::{FramedReader, FramedWriter, RawReader, RawWriter};
+use super::model::{Lyra, LyraDecoder, LyraEncoder, FRAME_SAMPLES, SAMPLE_RATE};
+use super::packet::Bitrate;
+
+/// Which file a [`LyraCodec`] writes and reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    /// This crate's framed file (`LYRA` magic; bitrate, source rate, channels and length
+    /// recorded): decodes with no flags, to the source's length.
+    Framed,
+    /// Google's `.lyra`: packets back to back; the reader must know the bitrate.
+    Raw,
+}
+
+/// Lyra v2 at one bitrate, in one container, with the built-in weights or a given model.
+pub struct LyraCodec<'m> {
+    model: Option<&'m Lyra>,
+    bitrate: Bitrate,
+    container: Container,
+}
+
+impl<'m> LyraCodec<'m> {
+    /// Framed files at `bitrate`, with the built-in weights.
+    pub fn new(bitrate: Bitrate) -> Self {
+        Self { model: None, bitrate, container: Container::Framed }
+    }
+
+    /// The same codec writing (and reading) `container`.
+    pub fn container(self, container: Container) -> Self {
+        Self { container, ..self }
+    }
+
+    /// The same codec with `model` instead of the built-in weights.
+    pub fn with_model(self, model: &'m Lyra) -> Self {
+        Self { model: Some(model), ..self }
+    }
+
+    fn model(&self) -> Result<&'m Lyra> {
+        match self.model {
+            Some(model) => Ok(model),
+            None => Lyra::bundled(),
+        }
+    }
+}
+
+impl Codec for LyraCodec<'_> {
+    fn name(&self) -> &'static str {
+        "lyra"
+    }
+
+    fn format(&self) -> Option<Format> {
+        Some(match self.container {
+            Container::Framed => Format::Lyra,
+            Container::Raw => Format::LyraRaw,
+        })
+    }
+
+    fn input(&self) -> Input {
+        Input::Pcm
+    }
+
+    fn sample_rate(&self) -> Option<u32> {
+        Some(SAMPLE_RATE)
+    }
+
+    fn bitrates_kbps(&self) -> Vec<f32> {
+        Bitrate::ALL.iter().map(|b| b.kbps()).collect()
+    }
+
+    fn bitrate_kbps(&self) -> Option<f32> {
+        Some(self.bitrate.kbps())
+    }
+
+    fn encoder<'a>(&'a self, pcm: PcmSpec, out: &'a mut dyn Write) -> Result<Box<dyn Encoder + 'a>> {
+        let model = self.model()?;
+        let converter = StreamingConverter::new(pcm.sample_rate, pcm.channels, SAMPLE_RATE, 1)?;
+        let sink = match self.container {
+            Container::Framed => Sink::Framed(FramedWriter::new(out, self.bitrate, pcm.sample_rate, pcm.channels)?),
+            Container::Raw => Sink::Raw(RawWriter::new(out, self.bitrate)),
+        };
+        let encoder = model.encoder(self.bitrate);
+        Ok(Box::new(LyraFileEncoder { sample_rate: pcm.sample_rate, converter, encoder, sink, length: 0 }))
+    }
+
+    fn decoder<'a>(&'a self, input: Box<dyn ReadSeek>) -> Result<Decoded<'a>> {
+        let model = self.model()?;
+        let source = match self.container {
+            Container::Framed => {
+                let reader = FramedReader::new(input)?;
+                let header = reader.header();
+                Packets::Framed { reader, bitrate: header.bitrate, left: header.len_16k() }
+            }
+            Container::Raw => Packets::Raw(RawReader::new(input, self.bitrate)),
+        };
+        Ok(Decoded::Pcm(Box::new(LyraPcm { source, decoder: model.decoder(), buffered: Vec::new() })))
+    }
+}
+
+enum Sink<'a> {
+    Framed(FramedWriter<&'a mut dyn Write>),
+    Raw(RawWriter<&'a mut dyn Write>),
+}
+
+impl Sink<'_> {
+    fn write(&mut self, packets: &[u8]) -> Result<()> {
+        match self {
+            Sink::Framed(w) => w.write(packets),
+            Sink::Raw(w) => w.write(packets),
+        }
+    }
+}
+
+/// Source PCM, mixed and resampled to 16 kHz mono, into packets, into a file.
+struct LyraFileEncoder<'a> {
+    sample_rate: u32,
+    converter: StreamingConverter,
+    encoder: LyraEncoder<'a>,
+    sink: Sink<'a>,
+    /// Source samples per channel seen.
+    length: u64,
+}
+
+impl Encoder for LyraFileEncoder<'_> {
+    fn push_pcm(&mut self, pcm: &[Vec<f32>]) -> Result<()> {
+        self.length += pcm.first().map_or(0, Vec::len) as u64;
+        let audio = Audio { sample_rate: self.sample_rate, channels: pcm.to_vec() };
+        let mono = self.converter.push(&audio)?;
+        let packets = self.encoder.push(&mono[0]);
+        self.sink.write(&packets)
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        let Self { converter, mut encoder, mut sink, length, .. } = *self;
+        let mono = converter.finish()?;
+        let mut packets = encoder.push(&mono[0]);
+        packets.extend(encoder.finish());
+        sink.write(&packets)?;
+        match sink {
+            Sink::Framed(w) => w.finish(length).map(drop),
+            Sink::Raw(w) => w.finish().map(drop),
+        }
+    }
+}
+
+enum Packets {
+    Framed { reader: FramedReader<Box<dyn ReadSeek>>, bitrate: Bitrate, left: u64 },
+    Raw(RawReader<Box<dyn ReadSeek>>),
+}
+
+/// A Lyra file's PCM (16 kHz mono), a few packets at a time.
+struct LyraPcm<'a> {
+    source: Packets,
+    decoder: LyraDecoder<'a>,
+    buffered: Vec<f32>,
+}
+
+impl PcmDecoder for LyraPcm<'_> {
+    fn sample_rate(&self) -> u32 {
+        SAMPLE_RATE
+    }
+
+    fn channels(&self) -> usize {
+        1
+    }
+
+    fn len_hint(&self) -> Option<usize> {
+        match &self.source {
+            Packets::Framed { reader, .. } => usize::try_from(reader.header().len_16k()).ok(),
+            Packets::Raw(_) => None,
+        }
+    }
+
+    fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
+        let packets = frames.div_ceil(FRAME_SAMPLES).max(1);
+        let mut pcm = match &mut self.source {
+            Packets::Framed { reader, bitrate, left } => {
+                if *left == 0 {
+                    return Ok(None);
+                }
+                let bytes = reader.next_packets(packets)?;
+                let mut pcm = self.decoder.push(&bytes, *bitrate)?;
+                // The last frame's padding is not the source's.
+                pcm.truncate((*left).min(pcm.len() as u64) as usize);
+                *left -= pcm.len() as u64;
+                pcm
+            }
+            Packets::Raw(reader) => {
+                let bitrate = reader.bitrate();
+                let bytes = reader.next_packets(packets)?;
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
+                self.decoder.push(&bytes, bitrate)?
+            }
+        };
+        if pcm.is_empty() {
+            return Ok(None);
+        }
+        self.buffered.clear();
+        Ok(Some(vec![std::mem::take(&mut pcm)]))
+    }
+}

@@ -1,0 +1,230 @@
+//! Lyra's causal, streaming convolutions, in f32 or int8: each call convolves the new frames
+//! behind the `state_frames` frames kept from the last call (zeros at first), with valid
+//! padding, so a signal gives the same output in one call or frame by frame.
+//!
+//! The f32 arithmetic is XNNPACK's: every output starts from its bias and takes one fused
+//! multiply-add per tap and input channel, taps outer, channels inner (our GEMM's element
+//! chain). The int8 arithmetic is exact: i32 sums of `(x - zero_point) * w`, requantised
+//! per output channel ([`Requantizer`]).
+
+use crate::kernels::gemm::{matmul, MatMut, MatRef, PackedRhs};
+use crate::kernels::lanes;
+use crate::Result;
+
+use super::plan::QParams;
+use super::quant::Requantizer;
+use super::tensors::Tensors;
+use super::value::Act;
+
+/// A convolution's shape.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConvShape {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    pub groups: usize,
+    pub state_frames: usize,
+}
+
+impl ConvShape {
+    fn span(&self) -> usize {
+        (self.kernel - 1) * self.dilation + 1
+    }
+
+    fn is_depthwise(&self) -> bool {
+        self.groups == self.in_channels && self.groups == self.out_channels
+    }
+}
+
+enum Weights {
+    /// `[kernel * in, out]`: one GEMM over the window's rows (groups 1, dilation 1).
+    Dense(PackedRhs),
+    /// Per group and tap, `[in / groups, out / groups]`: a GEMM per tap and group.
+    Grouped(Vec<PackedRhs>),
+    /// `[kernel, channels]`.
+    Depthwise(Vec<f32>),
+}
+
+enum Kind {
+    F32 { weights: Weights, bias: Vec<f32> },
+    /// Weights `[out, kernel, in / groups]` (depthwise: `[kernel, channels]`) widened to i16.
+    Q8 { weights: Vec<i16>, bias: Vec<i32>, input_zero_point: i32, requantizer: Requantizer },
+}
+
+/// One convolution layer.
+pub(crate) struct Conv {
+    shape: ConvShape,
+    kind: Kind,
+}
+
+impl Conv {
+    /// Loads `<prefix>.weight` `[out, kernel, in / groups]` and `<prefix>.bias`; int8 when
+    /// `q` gives the input's and output's quantisation (then also `.weight_scale`).
+    pub fn load(t: &Tensors<'_>, prefix: &str, shape: ConvShape, q: Option<(QParams, QParams)>) -> Result<Self> {
+        let ConvShape { in_channels: cin, out_channels: cout, kernel: k, groups: g, .. } = shape;
+        let (cg, og) = (cin / g, cout / g);
+        let w_shape = [cout, k, cg];
+        let kind = match q {
+            None => {
+                let w = t.f32(&format!("{prefix}.weight"), &w_shape)?;
+                let bias = t.f32(&format!("{prefix}.bias"), &[cout])?;
+                let weights = if shape.is_depthwise() {
+                    Weights::Depthwise(transpose(&w, cout, k))
+                } else if g == 1 && shape.dilation == 1 {
+                    // [out, kernel * in] seen transposed: [kernel * in, out].
+                    Weights::Dense(PackedRhs::new(MatRef::row_major(&w, cout, k * cin).t()))
+                } else {
+                    let mut per = Vec::with_capacity(g * k);
+                    for group in 0..g {
+                        for tap in 0..k {
+                            // Rows (group's outputs) of [out, kernel * in/g], tap's columns.
+                            let view = MatRef::new(&w[(group * og * k + tap) * cg..], og, cg, k * cg, 1);
+                            per.push(PackedRhs::new(view.t()));
+                        }
+                    }
+                    Weights::Grouped(per)
+                };
+                Kind::F32 { weights, bias }
+            }
+            Some((q_in, q_out)) => {
+                let w = t.i8_as_i16(&format!("{prefix}.weight"), &w_shape)?;
+                let scales = t.f32(&format!("{prefix}.weight_scale"), &[cout])?;
+                let bias = t.i32(&format!("{prefix}.bias"), &[cout])?;
+                let weights = if shape.is_depthwise() { transpose(&w, cout, k) } else { w };
+                Kind::Q8 {
+                    weights,
+                    bias,
+                    input_zero_point: q_in.zero_point(),
+                    requantizer: Requantizer::new(q_in, &scales, q_out),
+                }
+            }
+        };
+        Ok(Self { shape, kind })
+    }
+
+    /// The state before the first frame: zeros (in int8, zero's code).
+    pub fn new_state(&self) -> Act {
+        let n = self.shape.state_frames * self.shape.in_channels;
+        match &self.kind {
+            Kind::F32 { .. } => Act::F32(vec![0.0; n]),
+            Kind::Q8 { input_zero_point, .. } => Act::Q8(vec![*input_zero_point as i8; n]),
+        }
+    }
+
+    /// Convolves `x` (whole frames: rows a multiple of the stride) behind `state`, which
+    /// becomes the window's last `state_frames` rows.
+    pub fn forward(&self, state: &mut Act, x: &Act) -> Act {
+        let s = &self.shape;
+        match (&self.kind, state, x) {
+            (Kind::F32 { weights, bias }, Act::F32(past), Act::F32(x)) => {
+                let window = window(past, x, s.in_channels);
+                Act::F32(self.f32(&window, weights, bias))
+            }
+            (Kind::Q8 { weights, bias, input_zero_point, requantizer }, Act::Q8(past), Act::Q8(x)) => {
+                let window = window(past, x, s.in_channels);
+                let wide: Vec<i16> = window.iter().map(|&q| q as i16 - *input_zero_point as i16).collect();
+                let acc = self.q8(&wide, weights, bias);
+                let cout = s.out_channels;
+                Act::Q8(acc.iter().enumerate().map(|(i, &a)| requantizer.requantize(a, i % cout)).collect())
+            }
+            _ => unreachable!("layer and value types are checked at load"),
+        }
+    }
+
+    fn rows_out(&self, window_len: usize) -> usize {
+        let s = &self.shape;
+        let rows_in = window_len / s.in_channels;
+        if rows_in < s.span() {
+            0
+        } else {
+            (rows_in - s.span()) / s.stride + 1
+        }
+    }
+
+    fn f32(&self, window: &[f32], weights: &Weights, bias: &[f32]) -> Vec<f32> {
+        let s = &self.shape;
+        let (cin, cout) = (s.in_channels, s.out_channels);
+        let rows = self.rows_out(window.len());
+        let mut out: Vec<f32> = bias.iter().copied().cycle().take(rows * cout).collect();
+        if rows == 0 {
+            return out;
+        }
+        match weights {
+            Weights::Dense(w) => {
+                let lhs = MatRef::new(window, rows, s.kernel * cin, s.stride * cin, 1);
+                matmul(MatMut::row_major(&mut out, rows, cout), lhs, w.view(), true);
+            }
+            Weights::Grouped(per) => {
+                let (cg, og) = (cin / s.groups, cout / s.groups);
+                for tap in 0..s.kernel {
+                    for group in 0..s.groups {
+                        let start = tap * s.dilation * cin + group * cg;
+                        let lhs = MatRef::new(&window[start..], rows, cg, s.stride * cin, 1);
+                        let dst = MatMut::new(&mut out[group * og..], rows, og, cout, 1);
+                        matmul(dst, lhs, per[group * s.kernel + tap].view(), true);
+                    }
+                }
+            }
+            Weights::Depthwise(w) => {
+                for (r, row) in out.chunks_exact_mut(cout).enumerate() {
+                    for tap in 0..s.kernel {
+                        let at = (r * s.stride + tap * s.dilation) * cin;
+                        lanes::fma_into(row, &window[at..at + cin], &w[tap * cin..(tap + 1) * cin]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn q8(&self, wide: &[i16], weights: &[i16], bias: &[i32]) -> Vec<i32> {
+        let s = &self.shape;
+        let (cin, cout, k) = (s.in_channels, s.out_channels, s.kernel);
+        let rows = self.rows_out(wide.len());
+        let mut acc: Vec<i32> = bias.iter().copied().cycle().take(rows * cout).collect();
+        let (cg, og) = (cin / s.groups, cout / s.groups);
+        for (r, row) in acc.chunks_exact_mut(cout).enumerate() {
+            let base = r * s.stride * cin;
+            if s.is_depthwise() {
+                for tap in 0..k {
+                    let at = base + tap * s.dilation * cin;
+                    lanes::mul_acc_i16(row, &wide[at..at + cin], &weights[tap * cin..(tap + 1) * cin]);
+                }
+            } else if s.groups == 1 && s.dilation == 1 {
+                // The window's rows for this output are one contiguous run, as is a weight row.
+                let x = &wide[base..base + k * cin];
+                for (o, a) in row.iter_mut().enumerate() {
+                    *a += lanes::dot_i16(x, &weights[o * k * cin..(o + 1) * k * cin]);
+                }
+            } else {
+                for (o, a) in row.iter_mut().enumerate() {
+                    let group = o / og;
+                    for tap in 0..k {
+                        let at = base + tap * s.dilation * cin + group * cg;
+                        let w = &weights[(o * k + tap) * cg..(o * k + tap + 1) * cg];
+                        *a += lanes::dot_i16(&wide[at..at + cg], w);
+                    }
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// `past` followed by `x`; `past` becomes the last `past.len()` values of that.
+fn window<T: Copy>(past: &mut [T], x: &[T], _channels: usize) -> Vec<T> {
+    let mut window = Vec::with_capacity(past.len() + x.len());
+    window.extend_from_slice(past);
+    window.extend_from_slice(x);
+    let n = past.len();
+    past.copy_from_slice(&window[window.len() - n..]);
+    window
+}
+
+/// `[rows, cols]` to `[cols, rows]`: depthwise weights `[channels, kernel]` to `[kernel,
+/// channels]`, so a tap's weights line up with a frame's channels.
+fn transpose<T: Copy>(w: &[T], rows: usize, cols: usize) -> Vec<T> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| w[r * cols + c])).collect()
+}

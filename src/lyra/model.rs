@@ -1,0 +1,227 @@
+//! The Lyra v2 model: SoundStream encoder, residual vector quantizer and LyraGAN decoder,
+//! loaded from `config.json` + `lyra.safetensors` (or the copy built into the crate), with
+//! streaming encoders and decoders that share it.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::{Error, Result};
+
+use super::network::{Network, NetworkState};
+use super::packet::{self, Bitrate};
+use super::plan::LyraConfig;
+use super::rvq::Rvq;
+use super::tensors::Tensors;
+
+/// Lyra's sample rate.
+pub const SAMPLE_RATE: u32 = 16_000;
+/// Samples per frame (one packet): 20 ms.
+pub const FRAME_SAMPLES: usize = 320;
+/// Frames run through the networks at once by the batch calls: 1 s, so that memory stays
+/// flat for any length while the layers' products are large enough to be efficient.
+const BATCH_FRAMES: usize = 50;
+
+/// The weights this crate ships (`weights/lyra-v2/`, Apache-2.0, converted from Google's
+/// TFLite files: see its README for provenance).
+const BUNDLED_CONFIG: &[u8] = include_bytes!("../../weights/lyra-v2/config.json");
+const BUNDLED_WEIGHTS: &[u8] = include_bytes!("../../weights/lyra-v2/lyra.safetensors");
+
+/// A loaded Lyra v2 model. Immutable once loaded: any number of streams
+/// ([`LyraEncoder`], [`LyraDecoder`]) and threads share one.
+pub struct Lyra {
+    encoder: Network,
+    decoder: Network,
+    rvq: Rvq,
+    features: usize,
+}
+
+impl Lyra {
+    /// The model built into the crate (loaded once per process, about 3 MB).
+    pub fn bundled() -> Result<&'static Lyra> {
+        static BUNDLED: OnceLock<std::result::Result<Lyra, String>> = OnceLock::new();
+        BUNDLED
+            .get_or_init(|| Lyra::from_bytes(BUNDLED_CONFIG, BUNDLED_WEIGHTS, "<bundled>").map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|reason| Error::Config(format!("the bundled Lyra model: {reason}")))
+    }
+
+    /// A converted model in `dir` (`config.json` and `lyra.safetensors`, as
+    /// `conversion/lyra_convert.py` writes them).
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|source| Error::Io { path, source })
+        };
+        let weights_path = dir.join("lyra.safetensors");
+        Self::from_bytes(&read("config.json")?, &read("lyra.safetensors")?, &weights_path.to_string_lossy())
+    }
+
+    /// A model from the bytes of its `config.json` and `lyra.safetensors` (`source` names them
+    /// in errors).
+    pub fn from_bytes(config: &[u8], weights: &[u8], source: &str) -> Result<Self> {
+        let config: LyraConfig = serde_json::from_slice(config).map_err(|e| Error::Config(e.to_string()))?;
+        let expected = (SAMPLE_RATE, FRAME_SAMPLES, 4u32);
+        if config.model != "lyra-v2" || (config.sample_rate, config.frame_samples, config.bits_per_quantizer) != expected {
+            return Err(Error::Config(format!(
+                "not a Lyra v2 model this crate runs (model {:?}, {} Hz, {} samples per frame)",
+                config.model, config.sample_rate, config.frame_samples
+            )));
+        }
+        if config.quantizers * 4 < Bitrate::Kbps9_2.bits() || config.codebook_size != 16 || config.features == 0 {
+            return Err(Error::Config("the quantizer is not 46 codebooks of 16 entries".into()));
+        }
+        for bitrate in Bitrate::ALL {
+            let bps = (bitrate.kbps() * 1000.0).round() as u32;
+            if config.bitrates_bps.get(&bps.to_string()) != Some(&(bitrate.bits() as u32)) {
+                return Err(Error::Config(format!("no {bitrate} ({} bits per packet) in the config", bitrate.bits())));
+            }
+        }
+        let tensors = Tensors::parse(weights, source)?;
+        let encoder = Network::build(&config.encoder, &tensors, "encoder", 1)?;
+        let decoder = Network::build(&config.decoder, &tensors, "decoder", config.features)?;
+        if encoder.out_channels() != config.features || decoder.out_channels() != 1 {
+            return Err(Error::Config("the networks' widths do not fit the features".into()));
+        }
+        let rvq = Rvq::load(&tensors, config.quantizers, config.codebook_size, config.features)?;
+        Ok(Self { encoder, decoder, rvq, features: config.features })
+    }
+
+    /// A streaming encoder at `bitrate`.
+    pub fn encoder(&self, bitrate: Bitrate) -> LyraEncoder<'_> {
+        LyraEncoder { model: self, state: self.encoder.new_state(), pending: Vec::new(), bitrate }
+    }
+
+    /// A streaming decoder.
+    pub fn decoder(&self) -> LyraDecoder<'_> {
+        LyraDecoder { model: self, state: self.decoder.new_state() }
+    }
+
+    /// Packets for 16 kHz mono `pcm` (the last frame padded with zeros), back to back.
+    pub fn encode(&self, pcm: &[f32], bitrate: Bitrate) -> Vec<u8> {
+        let mut encoder = self.encoder(bitrate);
+        let mut packets = encoder.push(pcm);
+        packets.extend(encoder.finish());
+        packets
+    }
+
+    /// 16 kHz mono PCM from packets at `bitrate`, back to back (320 samples per packet).
+    pub fn decode(&self, packets: &[u8], bitrate: Bitrate) -> Result<Vec<f32>> {
+        self.decoder().push(packets, bitrate)
+    }
+
+    /// The encoder's features for whole frames of `pcm` (`[frames * 64]`), continuing `state`.
+    fn features(&self, state: &mut NetworkState, pcm: &[f32]) -> Vec<f32> {
+        let frames = pcm.len() / FRAME_SAMPLES;
+        // Google's library takes int16 samples: the model sees what they become.
+        let input = pcm[..frames * FRAME_SAMPLES].iter().map(|&x| to_int16_grid(x)).collect();
+        self.encoder.run(state, input, frames)
+    }
+
+    /// Each frame's codes with the first `quantizers` codebooks (`[frames][quantizers]`): the
+    /// encoder and quantizer without the packing, for tests and tools.
+    pub fn codes(&self, pcm: &[f32], quantizers: usize) -> Vec<Vec<u8>> {
+        let mut state = self.encoder.new_state();
+        let mut codes = Vec::new();
+        for chunk in pcm.chunks(BATCH_FRAMES * FRAME_SAMPLES) {
+            for frame in self.features(&mut state, chunk).chunks_exact(self.features) {
+                let mut c = Vec::with_capacity(quantizers);
+                self.rvq.encode(frame, quantizers, &mut c);
+                codes.push(c);
+            }
+        }
+        codes
+    }
+
+    /// The decoder's output for each frame's codes (codebooks past a frame's codes unused).
+    pub fn synthesize(&self, codes: &[Vec<u8>]) -> Vec<f32> {
+        let mut state = self.decoder.new_state();
+        let mut out = Vec::with_capacity(codes.len() * FRAME_SAMPLES);
+        for chunk in codes.chunks(BATCH_FRAMES) {
+            out.extend(self.synthesize_with(&mut state, chunk));
+        }
+        out
+    }
+
+    fn synthesize_with(&self, state: &mut NetworkState, codes: &[Vec<u8>]) -> Vec<f32> {
+        let mut features = vec![0.0; codes.len() * self.features];
+        for (frame, c) in features.chunks_exact_mut(self.features).zip(codes) {
+            self.rvq.decode(c, frame);
+        }
+        self.decoder.run(state, features, codes.len())
+    }
+}
+
+/// `x` as Google's library sees it: rounded to the nearest int16 step (half to even),
+/// clipped, back in [-1, 1).
+fn to_int16_grid(x: f32) -> f32 {
+    (x * 32768.0).round_ties_even().clamp(-32768.0, 32767.0) / 32768.0
+}
+
+/// 16 kHz mono PCM in, packets out, 20 ms at a time; partial frames wait for the next call.
+pub struct LyraEncoder<'m> {
+    model: &'m Lyra,
+    state: NetworkState,
+    pending: Vec<f32>,
+    bitrate: Bitrate,
+}
+
+impl LyraEncoder<'_> {
+    /// The bitrate it encodes at.
+    pub fn bitrate(&self) -> Bitrate {
+        self.bitrate
+    }
+
+    /// Takes the next samples (16 kHz mono, [-1, 1]); returns the packets of the frames they
+    /// complete, back to back. NaN and infinite samples count as silence.
+    pub fn push(&mut self, pcm: &[f32]) -> Vec<u8> {
+        self.pending.extend(pcm.iter().map(|&x| if x.is_finite() { x } else { 0.0 }));
+        let whole = self.pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
+        let mut packets = Vec::new();
+        let mut done = 0;
+        while done < whole {
+            let end = (done + BATCH_FRAMES * FRAME_SAMPLES).min(whole);
+            let features = self.model.features(&mut self.state, &self.pending[done..end]);
+            for frame in features.chunks_exact(self.model.features) {
+                let mut codes = Vec::with_capacity(self.bitrate.quantizers());
+                self.model.rvq.encode(frame, self.bitrate.quantizers(), &mut codes);
+                packets.extend(packet::pack(&codes));
+            }
+            done = end;
+        }
+        self.pending.drain(..whole);
+        packets
+    }
+
+    /// Ends the stream: the last partial frame, padded with zeros, as a packet (none if the
+    /// input ended on a frame boundary).
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.pending.is_empty() {
+            return Vec::new();
+        }
+        let pad = FRAME_SAMPLES - self.pending.len();
+        self.push(&vec![0.0; pad])
+    }
+}
+
+/// Packets in, 16 kHz mono PCM out (320 samples per packet).
+pub struct LyraDecoder<'m> {
+    model: &'m Lyra,
+    state: NetworkState,
+}
+
+impl LyraDecoder<'_> {
+    /// Decodes whole packets at `bitrate`, back to back.
+    pub fn push(&mut self, packets: &[u8], bitrate: Bitrate) -> Result<Vec<f32>> {
+        let size = bitrate.packet_bytes();
+        if packets.len() % size != 0 {
+            return Err(super::LyraError::RawLength { bytes: packets.len() as u64, packet_bytes: size }.into());
+        }
+        let codes: Vec<Vec<u8>> = packets.chunks_exact(size).map(|p| packet::unpack(p, bitrate)).collect();
+        let mut out = Vec::with_capacity(codes.len() * FRAME_SAMPLES);
+        for chunk in codes.chunks(BATCH_FRAMES) {
+            out.extend(self.model.synthesize_with(&mut self.state, chunk));
+        }
+        Ok(out)
+    }
+}
