@@ -86,7 +86,9 @@ impl Codec for LyraCodec<'_> {
         let model = self.model()?;
         let converter = StreamingConverter::new(pcm.sample_rate, pcm.channels, SAMPLE_RATE, 1)?;
         let sink = match self.container {
-            Container::Framed => Sink::Framed(FramedWriter::new(out, self.bitrate, pcm.sample_rate, pcm.channels)?),
+            Container::Framed => {
+                Sink::Framed(FramedWriter::new(out, self.bitrate, pcm.sample_rate, pcm.channels)?)
+            }
             Container::Raw => Sink::Raw(RawWriter::new(out, self.bitrate)),
         };
         let encoder = model.encoder(self.bitrate);
@@ -103,7 +105,7 @@ impl Codec for LyraCodec<'_> {
             }
             Container::Raw => Packets::Raw(RawReader::new(input, self.bitrate)),
         };
-        Ok(Decoded::Pcm(Box::new(LyraPcm { source, decoder: model.decoder(), buffered: Vec::new() })))
+        Ok(Decoded::Pcm(Box::new(LyraPcm { source, decoder: model.decoder() })))
     }
 }
 
@@ -162,7 +164,6 @@ enum Packets {
 struct LyraPcm<'a> {
     source: Packets,
     decoder: LyraDecoder<'a>,
-    buffered: Vec<f32>,
 }
 
 impl PcmDecoder for LyraPcm<'_> {
@@ -183,7 +184,7 @@ impl PcmDecoder for LyraPcm<'_> {
 
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
         let packets = frames.div_ceil(FRAME_SAMPLES).max(1);
-        let mut pcm = match &mut self.source {
+        let pcm = match &mut self.source {
             Packets::Framed { reader, bitrate, left } => {
                 if *left == 0 {
                     return Ok(None);
@@ -207,7 +208,6 @@ impl PcmDecoder for LyraPcm<'_> {
         if pcm.is_empty() {
             return Ok(None);
         }
-        self.buffered.clear();
-        Ok(Some(vec![std::mem::take(&mut pcm)]))
+        Ok(Some(vec![pcm]))
     }
 }

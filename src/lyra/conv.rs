@@ -48,9 +48,17 @@ enum Weights {
 }
 
 enum Kind {
-    F32 { weights: Weights, bias: Vec<f32> },
+    F32 {
+        weights: Weights,
+        bias: Vec<f32>,
+    },
     /// Weights `[out, kernel, in / groups]` (depthwise: `[kernel, channels]`) widened to i16.
-    Q8 { weights: Vec<i16>, bias: Vec<i32>, input_zero_point: i32, requantizer: Requantizer },
+    Q8 {
+        weights: Vec<i16>,
+        bias: Vec<i32>,
+        input_zero_point: i32,
+        requantizer: Requantizer,
+    },
 }
 
 /// One convolution layer.
@@ -62,7 +70,12 @@ pub(crate) struct Conv {
 impl Conv {
     /// Loads `<prefix>.weight` `[out, kernel, in / groups]` and `<prefix>.bias`; int8 when
     /// `q` gives the input's and output's quantisation (then also `.weight_scale`).
-    pub fn load(t: &Tensors<'_>, prefix: &str, shape: ConvShape, q: Option<(QParams, QParams)>) -> Result<Self> {
+    pub fn load(
+        t: &Tensors<'_>,
+        prefix: &str,
+        shape: ConvShape,
+        q: Option<(QParams, QParams)>,
+    ) -> Result<Self> {
         let ConvShape { in_channels: cin, out_channels: cout, kernel: k, groups: g, .. } = shape;
         let (cg, og) = (cin / g, cout / g);
         let w_shape = [cout, k, cg];
@@ -119,11 +132,11 @@ impl Conv {
         let s = &self.shape;
         match (&self.kind, state, x) {
             (Kind::F32 { weights, bias }, Act::F32(past), Act::F32(x)) => {
-                let window = window(past, x, s.in_channels);
+                let window = window(past, x);
                 Act::F32(self.f32(&window, weights, bias))
             }
             (Kind::Q8 { weights, bias, input_zero_point, requantizer }, Act::Q8(past), Act::Q8(x)) => {
-                let window = window(past, x, s.in_channels);
+                let window = window(past, x);
                 let wide: Vec<i16> = window.iter().map(|&q| q as i16 - *input_zero_point as i16).collect();
                 let acc = self.q8(&wide, weights, bias);
                 let cout = s.out_channels;
@@ -214,7 +227,7 @@ impl Conv {
 }
 
 /// `past` followed by `x`; `past` becomes the last `past.len()` values of that.
-fn window<T: Copy>(past: &mut [T], x: &[T], _channels: usize) -> Vec<T> {
+fn window<T: Copy>(past: &mut [T], x: &[T]) -> Vec<T> {
     let mut window = Vec::with_capacity(past.len() + x.len());
     window.extend_from_slice(past);
     window.extend_from_slice(x);

@@ -40,7 +40,9 @@ impl Lyra {
     pub fn bundled() -> Result<&'static Lyra> {
         static BUNDLED: OnceLock<std::result::Result<Lyra, String>> = OnceLock::new();
         BUNDLED
-            .get_or_init(|| Lyra::from_bytes(BUNDLED_CONFIG, BUNDLED_WEIGHTS, "<bundled>").map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                Lyra::from_bytes(BUNDLED_CONFIG, BUNDLED_WEIGHTS, "<bundled>").map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|reason| Error::Config(format!("the bundled Lyra model: {reason}")))
     }
@@ -62,19 +64,27 @@ impl Lyra {
     pub fn from_bytes(config: &[u8], weights: &[u8], source: &str) -> Result<Self> {
         let config: LyraConfig = serde_json::from_slice(config).map_err(|e| Error::Config(e.to_string()))?;
         let expected = (SAMPLE_RATE, FRAME_SAMPLES, 4u32);
-        if config.model != "lyra-v2" || (config.sample_rate, config.frame_samples, config.bits_per_quantizer) != expected {
+        if config.model != "lyra-v2"
+            || (config.sample_rate, config.frame_samples, config.bits_per_quantizer) != expected
+        {
             return Err(Error::Config(format!(
                 "not a Lyra v2 model this crate runs (model {:?}, {} Hz, {} samples per frame)",
                 config.model, config.sample_rate, config.frame_samples
             )));
         }
-        if config.quantizers * 4 < Bitrate::Kbps9_2.bits() || config.codebook_size != 16 || config.features == 0 {
+        if config.quantizers * 4 < Bitrate::Kbps9_2.bits()
+            || config.codebook_size != 16
+            || config.features == 0
+        {
             return Err(Error::Config("the quantizer is not 46 codebooks of 16 entries".into()));
         }
         for bitrate in Bitrate::ALL {
             let bps = (bitrate.kbps() * 1000.0).round() as u32;
             if config.bitrates_bps.get(&bps.to_string()) != Some(&(bitrate.bits() as u32)) {
-                return Err(Error::Config(format!("no {bitrate} ({} bits per packet) in the config", bitrate.bits())));
+                return Err(Error::Config(format!(
+                    "no {bitrate} ({} bits per packet) in the config",
+                    bitrate.bits()
+                )));
             }
         }
         let tensors = Tensors::parse(weights, source)?;
@@ -215,7 +225,9 @@ impl LyraDecoder<'_> {
     pub fn push(&mut self, packets: &[u8], bitrate: Bitrate) -> Result<Vec<f32>> {
         let size = bitrate.packet_bytes();
         if packets.len() % size != 0 {
-            return Err(super::LyraError::RawLength { bytes: packets.len() as u64, packet_bytes: size }.into());
+            return Err(
+                super::LyraError::RawLength { bytes: packets.len() as u64, packet_bytes: size }.into()
+            );
         }
         let codes: Vec<Vec<u8>> = packets.chunks_exact(size).map(|p| packet::unpack(p, bitrate)).collect();
         let mut out = Vec::with_capacity(codes.len() * FRAME_SAMPLES);

@@ -143,7 +143,11 @@ impl Network {
                     let q = match (types[i], q_out_groups) {
                         (Ty::F32, None) => None,
                         (Ty::Q8(q_in), Some(qs)) if qs.len() == *groups => Some((q_in, qs.as_slice())),
-                        _ => return Err(bad(format!("{name}: int8 needs an int8 input and a scale per group"))),
+                        _ => {
+                            return Err(bad(format!(
+                                "{name}: int8 needs an int8 input and a scale per group"
+                            )))
+                        }
                     };
                     let tconv = Tconv::load(tensors, &format!("{prefix}.{name}"), shape, q)?;
                     (Op::Tconv(tconv), vec![i], output, Ty::F32, *out_channels)
@@ -152,7 +156,9 @@ impl Network {
                     let i = lookup(input)?;
                     let op = match (types[i], q_out) {
                         (Ty::F32, None) => Op::LeakyRelu { alpha: *alpha },
-                        (Ty::Q8(q_in), Some(q_out)) => Op::LeakyReluQ8(LeakyReluQ8::new(*alpha, q_in, *q_out)),
+                        (Ty::Q8(q_in), Some(q_out)) => {
+                            Op::LeakyReluQ8(LeakyReluQ8::new(*alpha, q_in, *q_out))
+                        }
                         _ => return Err(bad(format!("{name}: int8 output needs an int8 input and back"))),
                     };
                     (op, vec![i], output, q_out.map_or(Ty::F32, Ty::Q8), channels[i])
@@ -192,7 +198,8 @@ impl Network {
             channels.push(width);
             layers.push(Layer { op, inputs, output: types.len() - 1 });
         }
-        let output = *ids.get(plan.output.as_str()).ok_or_else(|| bad(format!("no value `{}`", plan.output)))?;
+        let output =
+            *ids.get(plan.output.as_str()).ok_or_else(|| bad(format!("no value `{}`", plan.output)))?;
         if types[output] != Ty::F32 {
             return Err(bad("the output is not f32".into()));
         }
@@ -236,7 +243,9 @@ impl Network {
         let mut values: Vec<Option<Act>> = (0..self.channels.len()).map(|_| None).collect();
         values[self.input] = Some(Act::F32(input));
         for (l, layer) in self.layers.iter().enumerate() {
-            let arg = |k: usize| values[layer.inputs[k]].as_ref().expect("made before it is read (checked at load)");
+            let arg = |k: usize| {
+                values[layer.inputs[k]].as_ref().expect("made before it is read (checked at load)")
+            };
             let out = match (&layer.op, &mut state.layers[l]) {
                 (Op::Conv(conv), Some(LayerState::Conv(s))) => conv.forward(s, arg(0)),
                 (Op::Tconv(tconv), Some(LayerState::Tconv(s))) => Act::F32(tconv.forward(s, arg(0), frames)),

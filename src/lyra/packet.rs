@@ -45,7 +45,9 @@ impl Bitrate {
 
     /// The bitrate of `kbps` (3.2, 6 or 9.2; 3 and 9 are taken for 3.2 and 9.2).
     pub fn from_kbps(kbps: f32) -> Option<Self> {
-        Self::ALL.into_iter().find(|b| (b.kbps() - kbps).abs() < 0.05 || (b.kbps().floor() - kbps).abs() < 1e-6)
+        Self::ALL
+            .into_iter()
+            .find(|b| (b.kbps() - kbps).abs() < 0.05 || (b.kbps().floor() - kbps).abs() < 1e-6)
     }
 
     /// The bitrate whose packets have `bits` bits.
@@ -85,10 +87,7 @@ mod tests {
         let packet = pack(&codes);
         assert_eq!(packet.len(), Bitrate::Kbps6.packet_bytes());
         assert_eq!(unpack(&packet, Bitrate::Kbps6), codes);
-        assert_eq!(
-            Bitrate::ALL.map(|b| (b.packet_bytes(), b.kbps())),
-            [(8, 3.2), (15, 6.0), (23, 9.2)]
-        );
+        assert_eq!(Bitrate::ALL.map(|b| (b.packet_bytes(), b.kbps())), [(8, 3.2), (15, 6.0), (23, 9.2)]);
         assert_eq!(Bitrate::from_kbps(9.2), Some(Bitrate::Kbps9_2));
         assert_eq!(Bitrate::from_kbps(3.0), Some(Bitrate::Kbps3_2));
         assert_eq!(Bitrate::from_kbps(12.0), None);

@@ -126,7 +126,8 @@ impl AddQ8 {
             }
         };
         let (am, bm) = (multiplier(a_ratio), multiplier(b_ratio));
-        let bias = (1i64 << (shift - 1)) - am as i64 * a.zero_point() as i64 - bm as i64 * b.zero_point() as i64;
+        let bias =
+            (1i64 << (shift - 1)) - am as i64 * a.zero_point() as i64 - bm as i64 * b.zero_point() as i64;
         Self { a_multiplier: am, b_multiplier: bm, bias, shift, output_zero_point: output.zero_point() }
     }
 
@@ -156,7 +157,7 @@ mod tests {
     fn leaky_relu_and_add_follow_the_fixed_point_formulas() {
         // Identity scales: positive side exact, negative side alpha = 0.25 exact.
         let l = LeakyReluQ8::new(0.25, QParams(1.0, 0), QParams(1.0, 0));
-        assert_eq!((l.apply(100), l.apply(-100), l.apply(-2), l.apply(-128)), (100, -25, -1, -32));
+        assert_eq!((l.apply(100), l.apply(-100), l.apply(-2), l.apply(-128)), (100, -25, 0, -32));
         // (-2 * 64 + 128) >> 8 = 0: rounds half up, as XNNPACK's arithmetic shift does.
         let l = LeakyReluQ8::new(0.25, QParams(1.0, 0), QParams(1.0, 0));
         assert_eq!(l.apply(-2), ((0x80 - 2 * 64) >> 8) as i8);

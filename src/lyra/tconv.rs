@@ -47,7 +47,12 @@ pub(crate) struct Tconv {
 impl Tconv {
     /// Loads `<prefix>.weight` `[out, kernel, in / groups]`, `.bias` and `.overlap_bias`; int8
     /// when `q` gives the input's quantisation and each group's output quantisation.
-    pub fn load(t: &Tensors<'_>, prefix: &str, shape: TconvShape, q: Option<(QParams, &[QParams])>) -> Result<Self> {
+    pub fn load(
+        t: &Tensors<'_>,
+        prefix: &str,
+        shape: TconvShape,
+        q: Option<(QParams, &[QParams])>,
+    ) -> Result<Self> {
         let TconvShape { in_channels: cin, out_channels: cout, kernel: k, groups: g, .. } = shape;
         let (cg, og) = (cin / g, cout / g);
         let w_shape = [cout, k, cg];
@@ -107,7 +112,11 @@ impl Tconv {
             };
             y.iter_mut().zip(overlap.iter()).for_each(|(y, &o)| *y += o);
             let emitted = block * stride * cout;
-            overlap.iter_mut().zip(&y[emitted..]).zip(self.overlap_bias.iter().cycle()).for_each(|((o, &y), &b)| *o = y - b);
+            overlap
+                .iter_mut()
+                .zip(&y[emitted..])
+                .zip(self.overlap_bias.iter().cycle())
+                .for_each(|((o, &y), &b)| *o = y - b);
             out.extend_from_slice(&y[..emitted]);
         }
         out
@@ -136,7 +145,13 @@ impl Tconv {
         y
     }
 
-    fn q8_block(&self, wide: &[i16], weights: &[i16], bias: &[i32], groups: &[(Requantizer, QParams)]) -> Vec<f32> {
+    fn q8_block(
+        &self,
+        wide: &[i16],
+        weights: &[i16],
+        bias: &[i32],
+        groups: &[(Requantizer, QParams)],
+    ) -> Vec<f32> {
         let TconvShape { in_channels: cin, out_channels: cout, kernel: k, stride, groups: g } = self.shape;
         let (cg, og) = (cin / g, cout / g);
         let block = wide.len() / cin;

@@ -29,7 +29,11 @@ impl<'a> Tensors<'a> {
             });
         }
         if view.shape() != shape {
-            return Err(Error::TensorShape { name: name.into(), expected: shape.to_vec(), actual: view.shape().to_vec() });
+            return Err(Error::TensorShape {
+                name: name.into(),
+                expected: shape.to_vec(),
+                actual: view.shape().to_vec(),
+            });
         }
         Ok(view.data())
     }
