@@ -120,8 +120,21 @@ impl Lyra {
         self.decoder().push(packets, bitrate)
     }
 
+    /// The encoder's 64 features per frame for the whole frames of 16 kHz mono `pcm`
+    /// (`[frames * 64]`, a trailing partial frame ignored): encoding's first stage, for tests
+    /// and tools.
+    pub fn features(&self, pcm: &[f32]) -> Vec<f32> {
+        let mut state = self.encoder.new_state();
+        let frames = pcm.len() / FRAME_SAMPLES;
+        let mut out = Vec::with_capacity(frames * self.features);
+        for chunk in pcm[..frames * FRAME_SAMPLES].chunks(BATCH_FRAMES * FRAME_SAMPLES) {
+            out.extend(self.features_with(&mut state, chunk));
+        }
+        out
+    }
+
     /// The encoder's features for whole frames of `pcm` (`[frames * 64]`), continuing `state`.
-    fn features(&self, state: &mut NetworkState, pcm: &[f32]) -> Vec<f32> {
+    fn features_with(&self, state: &mut NetworkState, pcm: &[f32]) -> Vec<f32> {
         let frames = pcm.len() / FRAME_SAMPLES;
         // Google's library takes int16 samples: the model sees what they become.
         let input = pcm[..frames * FRAME_SAMPLES].iter().map(|&x| to_int16_grid(x)).collect();
@@ -134,7 +147,7 @@ impl Lyra {
         let mut state = self.encoder.new_state();
         let mut codes = Vec::new();
         for chunk in pcm.chunks(BATCH_FRAMES * FRAME_SAMPLES) {
-            for frame in self.features(&mut state, chunk).chunks_exact(self.features) {
+            for frame in self.features_with(&mut state, chunk).chunks_exact(self.features) {
                 let mut c = Vec::with_capacity(quantizers);
                 self.rvq.encode(frame, quantizers, &mut c);
                 codes.push(c);
@@ -191,7 +204,7 @@ impl LyraEncoder<'_> {
         let mut done = 0;
         while done < whole {
             let end = (done + BATCH_FRAMES * FRAME_SAMPLES).min(whole);
-            let features = self.model.features(&mut self.state, &self.pending[done..end]);
+            let features = self.model.features_with(&mut self.state, &self.pending[done..end]);
             for frame in features.chunks_exact(self.model.features) {
                 let mut codes = Vec::with_capacity(self.bitrate.quantizers());
                 self.model.rvq.encode(frame, self.bitrate.quantizers(), &mut codes);
