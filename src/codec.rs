@@ -239,5 +239,16 @@ pub fn read_all(decoder: &mut dyn PcmDecoder) -> Result<Vec<Vec<f32>>> {
     Ok(pcm)
 }
 
+/// Streams `pcm` through `codec`'s encoder into `out`, a chunk at a time: any length in
+/// flat memory. The codec must take PCM ([`Input::Pcm`]).
+pub fn encode_pcm(codec: &dyn Codec, pcm: &mut dyn PcmDecoder, out: &mut dyn Write) -> Result<()> {
+    let spec = PcmSpec { sample_rate: pcm.sample_rate(), channels: pcm.channels() };
+    let mut encoder = codec.encoder(spec, out)?;
+    while let Some(chunk) = pcm.next_chunk(CHUNK_FRAMES)? {
+        encoder.push_pcm(&chunk)?;
+    }
+    encoder.finish()
+}
+
 /// Samples per channel a pipeline moves at a time: about 2 s of speech, small buffers.
 pub(crate) const CHUNK_FRAMES: usize = 48_000;

@@ -277,7 +277,7 @@ fn compress_prints_metadata_and_decompress_reads_every_level() {
         &[],
     )))
     .unwrap();
-    assert_eq!(json["codec"], "aac");
+    assert_eq!(json["codec"], "lyra");
     assert!(json["fallback_reason"].as_str().unwrap().contains("HF_HUB_OFFLINE"));
     // Bad input: one line, nothing written.
     let garbage = dir.path().join("garbage.wav");
@@ -351,4 +351,71 @@ fn the_kernel_switch_forces_a_path_and_every_path_writes_the_same_file() {
     let stderr = fails(&encodec(&["encode", s(&input), s(&refused), "--model", s(&model_dir)], &env));
     assert!(stderr.contains("unknown kernel path"), "{stderr}");
     assert!(!refused.exists());
+}
+
+/// Lyra from the command line: `.lyra` picks it (Google's raw packets, bitrate given to
+/// decode), `--framed` writes the framed file that decode and decompress read with no flags,
+/// `compress --codec lyra`; wrong bitrates and files are one-line errors.
+#[test]
+fn lyra_encode_decode_and_compress() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("tests/fixtures/samples/speech-espeak-22k.wav");
+    let source = audio::read(&input).unwrap();
+    let len_16k = (source.len() as u64 * 16_000).div_ceil(22_050) as usize;
+    let frames = len_16k.div_ceil(320);
+    let p = |name: &str| dir.path().join(name);
+    for (kbps, packet) in [("3.2", 8), ("6", 15), ("9.2", 23)] {
+        let raw = p(&format!("speech-{kbps}.lyra"));
+        ok(&encodec(&["encode", s(&input), s(&raw), "--bandwidth", kbps], &[]));
+        assert_eq!(std::fs::metadata(&raw).unwrap().len() as usize, frames * packet, "{kbps}");
+        let wav = p(&format!("raw-{kbps}.wav"));
+        ok(&encodec(&["decode", s(&raw), s(&wav), "--bandwidth", kbps], &[]));
+        let back = audio::read(&wav).unwrap();
+        assert_eq!((back.sample_rate, back.channels.len(), back.len()), (16_000, 1, frames * 320));
+
+        let framed = p(&format!("speech-{kbps}.bin"));
+        ok(&encodec(&["encode", s(&input), s(&framed), "--framed", "--bandwidth", kbps], &[]));
+        let wav = p(&format!("framed-{kbps}.wav"));
+        ok(&encodec(&["decode", s(&framed), s(&wav)], &[]));
+        assert_eq!(audio::read(&wav).unwrap().len(), len_16k, "{kbps}: the framed file keeps the length");
+        let wav2 = p(&format!("framed2-{kbps}.wav"));
+        ok(&encodec(&["decompress", s(&framed), s(&wav2)], &[]));
+        assert_eq!(std::fs::read(&wav).unwrap(), std::fs::read(&wav2).unwrap());
+    }
+    // A time range of a Lyra file: the same samples as the whole decode's.
+    let whole = audio::read(p("framed-6.wav")).unwrap();
+    ok(&encodec(&["decode", s(&p("speech-6.bin")), s(&p("part.wav")), "--from", "1", "--to", "1.5"], &[]));
+    assert_eq!(audio::read(p("part.wav")).unwrap().channels[0], whole.channels[0][16_000..24_000]);
+    // compress at Ultra with Lyra.
+    let out = p("compressed");
+    let json: serde_json::Value = serde_json::from_str(&ok(&encodec(
+        &[
+            "compress",
+            s(&input),
+            s(&out),
+            "--level",
+            "ultra",
+            "--codec",
+            "lyra",
+            "--bandwidth",
+            "3.2",
+            "--json",
+        ],
+        &[],
+    )))
+    .unwrap();
+    assert_eq!((json["codec"].as_str(), json["fallback_reason"].is_null()), (Some("lyra"), true));
+    assert_eq!(json["compressed_size"].as_u64(), Some(32 + frames as u64 * 8));
+    // Errors.
+    let e = fails(&encodec(&["encode", s(&input), s(&p("x.lyra")), "--bandwidth", "7"], &[]));
+    assert!(e.contains("3.2, 6 or 9.2"), "{e}");
+    let e = fails(&encodec(&["decode", s(&p("speech-6.lyra")), s(&p("x.wav")), "--bandwidth", "9.2"], &[]));
+    assert!(e.contains("not whole 23-byte packets"), "{e}");
+    let cut = p("cut.bin");
+    let bytes = std::fs::read(p("speech-6.bin")).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() - 5]).unwrap();
+    let e = fails(&encodec(&["decode", s(&cut), s(&p("y.wav"))], &[]));
+    assert!(e.contains("truncated"), "{e}");
+    assert!(!p("y.wav").exists());
+    fails(&encodec(&["encode", s(&input), s(&p("z.ecdc")), "--codec", "ecdc", "--framed"], &[]));
 }

@@ -7,7 +7,8 @@ use encodec::audio::{self, Audio, WavFormat};
 use encodec::encodec::Models;
 use encodec::hub::HubOptions;
 use encodec::internals::gzip;
-use encodec::levels::{self, Compressor, Level};
+use encodec::levels::{self, Compressor, Level, Ultra};
+use encodec::lyra::Bitrate;
 use encodec::{AacProfile, AacSettings, Format};
 use encodec::{Bandwidth, Encodec, Error};
 
@@ -190,7 +191,8 @@ fn ultra_round_trips_through_the_projects_decoder() {
     let original = speech();
     let input = audio::read_bytes(&original, None).unwrap();
     for bandwidth in [Bandwidth::Kbps1_5, Bandwidth::Kbps6, Bandwidth::Kbps12] {
-        let compressor = Compressor::new(Level::Ultra { bandwidth }, Models::loaded(model.clone()));
+        let compressor =
+            Compressor::new(Level::Ultra(Ultra::Encodec(bandwidth)), Models::loaded(model.clone()));
         let packed = compressor.compress(&original).unwrap();
         assert_eq!((packed.metadata.codec, packed.metadata.fallback_reason.as_deref()), ("ecdc", None));
         assert_eq!(Format::of(&packed.bytes), Format::Ecdc);
@@ -206,7 +208,7 @@ fn ultra_round_trips_through_the_projects_decoder() {
 }
 
 #[test]
-fn missing_weights_fall_back_to_standard_with_the_reason() {
+fn missing_encodec_weights_fall_back_to_lyra_with_the_reason() {
     let original = speech();
     for models in [
         Models::none(),
@@ -214,12 +216,56 @@ fn missing_weights_fall_back_to_standard_with_the_reason() {
         Models::spec(None, offline_hub()),
     ] {
         let packed = Compressor::new(Level::default(), models).compress(&original).unwrap();
-        assert_eq!(packed.metadata.codec, "aac");
+        assert_eq!(packed.metadata.codec, "lyra");
         assert_eq!(packed.metadata.level, "ultra");
         let reason = packed.metadata.fallback_reason.unwrap();
         assert!(reason.starts_with("ultra (6 kbps EnCodec): neural model unavailable"), "{reason}");
-        assert_eq!(Format::of(&packed.bytes), Format::Mp4);
+        assert_eq!(Format::of(&packed.bytes), Format::Lyra);
     }
+    let chain: Vec<String> =
+        Level::default().chain(&Models::none()).iter().map(|(l, _)| l.to_string()).collect();
+    assert_eq!(
+        chain,
+        [
+            "ultra (6 kbps EnCodec)",
+            "ultra (6 kbps Lyra)",
+            "standard (Lc AAC 64 kbps)",
+            "lossless (gzip)",
+            "off"
+        ]
+    );
+}
+
+/// Ultra with Lyra: a framed file at each bitrate, decoded by its magic bytes to 16 kHz mono of
+/// the source's duration; the header gives the duration without decoding; a Lyra file at Ultra
+/// is kept as it is.
+#[test]
+fn ultra_with_lyra_round_trips_at_every_bitrate() {
+    let original = speech();
+    let source = audio::read_bytes(&original, Some("wav")).unwrap();
+    let mut sizes = Vec::new();
+    for bitrate in Bitrate::ALL {
+        let compressor = Compressor::new(Level::Ultra(Ultra::Lyra(bitrate)), Models::none());
+        let packed = compressor.compress(&original).unwrap();
+        assert_eq!((packed.metadata.codec, packed.metadata.fallback_reason.as_deref()), ("lyra", None));
+        assert_eq!(Format::of(&packed.bytes), Format::Lyra);
+        let frames = (source.duration_s() * 50.0).ceil() as usize;
+        assert_eq!(packed.bytes.len(), 32 + frames * bitrate.packet_bytes(), "{bitrate}");
+        sizes.push(packed.bytes.len());
+        let back = levels::decompress(&packed.bytes, &Models::none()).unwrap();
+        assert_eq!(
+            (back.format, back.audio.sample_rate, back.audio.channels.len()),
+            (Format::Lyra, 16_000, 1)
+        );
+        let expected_len = (source.len() as u64 * 16_000).div_ceil(source.sample_rate as u64) as usize;
+        assert_eq!(back.audio.len(), expected_len, "{bitrate}");
+        assert!(
+            (levels::duration_s(&packed.bytes, &Models::none()).unwrap() - source.duration_s()).abs() < 1e-9
+        );
+        let again = compressor.compress(&packed.bytes).unwrap();
+        assert_eq!((again.metadata.codec, again.bytes == packed.bytes), ("lyra", true));
+    }
+    assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
 }
 
 /// Standard cannot code a 4 kHz input at HE-AAC (no SBR at that rate): Lossless takes it; a

@@ -30,7 +30,8 @@ impl Clip {
         let input = match tensors.get("input") {
             Some((_, data, _)) => i16s(data).into_iter().map(|x| x as f32 / 32768.0).collect(),
             None => {
-                let audio = encodec::audio::read(root().join("tests/fixtures/lyra/speech-16khz.wav")).unwrap();
+                let audio =
+                    encodec::audio::read(root().join("tests/fixtures/lyra/speech-16khz.wav")).unwrap();
                 assert_eq!((audio.sample_rate, audio.channels.len()), (16_000, 1));
                 audio.channels.into_iter().next().unwrap()
             }
@@ -138,7 +139,8 @@ fn check_path(model: &Lyra, clips: &[Clip], kernels: encodec::Kernels) -> Output
             println!("{name}: decoded at {bitrate}: {differing} of {} int16 samples differ", ours.len());
             assert_eq!(differing, 0, "{name}: decoded int16 samples at {bitrate} differ");
             if let Some(expected) = clip.decoded_f32(bitrate) {
-                let differing = decoded.iter().zip(&expected).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+                let differing =
+                    decoded.iter().zip(&expected).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
                 println!("{name}: decoded f32 at {bitrate}: {differing} differ");
                 assert_eq!(differing, 0, "{name}: decoded f32 samples at {bitrate} differ");
             }
@@ -151,7 +153,10 @@ fn check_path(model: &Lyra, clips: &[Clip], kernels: encodec::Kernels) -> Output
         let from_packets = model.decode(&packets, Bitrate::Kbps6).unwrap();
         let q = Bitrate::Kbps6.quantizers();
         let codes6: Vec<Vec<u8>> = reference.iter().map(|c| c[..q].to_vec()).collect();
-        assert!(from_packets == model.synthesize(&codes6), "{name}: decode of packets != synthesize of codes");
+        assert!(
+            from_packets == model.synthesize(&codes6),
+            "{name}: decode of packets != synthesize of codes"
+        );
 
         outputs.features.push(features);
         outputs.codes.push(codes);
@@ -206,7 +211,8 @@ fn a_model_with_wrong_config_or_weights_is_refused() {
         ("another rate", text.replacen("16000", "24000", 1).into_bytes()),
         ("another model", text.replacen("lyra-v2", "lyra-v3", 1).into_bytes()),
     ] {
-        let err = Lyra::from_bytes(&config, &weights, "test").err().unwrap_or_else(|| panic!("{what} accepted"));
+        let err =
+            Lyra::from_bytes(&config, &weights, "test").err().unwrap_or_else(|| panic!("{what} accepted"));
         println!("{what}: {err}");
     }
     for (what, weights) in [
@@ -214,7 +220,123 @@ fn a_model_with_wrong_config_or_weights_is_refused() {
         ("truncated", weights[..weights.len() / 2].to_vec()),
         ("garbage", vec![7u8; 4096]),
     ] {
-        let err = Lyra::from_bytes(&config, &weights, "test").err().unwrap_or_else(|| panic!("{what} accepted"));
+        let err =
+            Lyra::from_bytes(&config, &weights, "test").err().unwrap_or_else(|| panic!("{what} accepted"));
         println!("{what}: {err}");
     }
+}
+
+// --- files ---------------------------------------------------------------------------------
+
+use encodec::codec::{self, Codec, Decoded};
+use encodec::encodec::Models;
+use encodec::lyra::{Container, FramedReader, LyraCodec, LyraError};
+use encodec::{audio, registry, Error};
+
+/// A framed file of `input` (any rate and channels) through the codec interface.
+fn framed(input: &encodec::audio::Audio, bitrate: Bitrate) -> Vec<u8> {
+    let mut out = Vec::new();
+    let lyra = LyraCodec::new(bitrate);
+    let mut pcm = audio::AudioChunks::from_reader(
+        Box::new(std::io::Cursor::new(
+            audio::wav_bytes(&input.channels, input.sample_rate, audio::WavFormat::Float32).unwrap(),
+        )),
+        None,
+    )
+    .unwrap();
+    codec::encode_pcm(&lyra, &mut pcm, &mut out).unwrap();
+    out
+}
+
+/// A 22.05 kHz stereo source: the framed file records its rate, channels and length, holds
+/// exactly the packets of its 16 kHz mono mix, and decodes (found by its magic bytes) to that
+/// mix's length; Google's raw stream holds the same packets and nothing else.
+#[test]
+fn framed_and_raw_files_hold_the_packets_and_the_source_length() {
+    let speech = audio::read(root().join("tests/fixtures/samples/speech-espeak-22k.wav")).unwrap();
+    let right: Vec<f32> = speech.channels[0].iter().map(|x| x * 0.5).collect();
+    let source =
+        encodec::audio::Audio { sample_rate: 22_050, channels: vec![speech.channels[0].clone(), right] };
+    let model = Lyra::bundled().unwrap();
+    let mono16k = audio::convert(&source, 16_000, 1).unwrap().swap_remove(0);
+    for bitrate in Bitrate::ALL {
+        let file = framed(&source, bitrate);
+        let expected = model.encode(&mono16k, bitrate);
+        assert_eq!(&file[..4], b"LYRA");
+        assert!(file[16..file.len() - 16] == expected[..], "{bitrate}: the packets are those of the mix");
+        let header = FramedReader::new(std::io::Cursor::new(&file)).unwrap().header();
+        assert_eq!(
+            (header.bitrate, header.sample_rate, header.channels, header.length),
+            (bitrate, 22_050, 2, source.len() as u64)
+        );
+        assert_eq!(header.len_16k() as usize, mono16k.len());
+
+        let models = Models::none();
+        let codecs = registry::builtin(&models);
+        let mut pcm = codec::open(&codecs, Box::new(std::io::Cursor::new(file.clone()))).unwrap();
+        assert_eq!((pcm.sample_rate(), pcm.channels(), pcm.len_hint()), (16_000, 1, Some(mono16k.len())));
+        let decoded = codec::read_all(pcm.as_mut()).unwrap().swap_remove(0);
+        let full = model.decode(&expected, bitrate).unwrap();
+        assert!(
+            decoded[..] == full[..mono16k.len()],
+            "{bitrate}: decode = the packets' decode, cut to length"
+        );
+
+        // Google's raw stream: the packets alone; its reader needs the bitrate.
+        let raw_codec = LyraCodec::new(bitrate).container(Container::Raw);
+        let mut raw = Vec::new();
+        let mut pcm = audio::AudioChunks::from_reader(
+            Box::new(std::io::Cursor::new(
+                audio::wav_bytes(&source.channels, 22_050, audio::WavFormat::Float32).unwrap(),
+            )),
+            None,
+        )
+        .unwrap();
+        codec::encode_pcm(&raw_codec, &mut pcm, &mut raw).unwrap();
+        assert!(raw == expected, "{bitrate}: the raw stream is the packets");
+        let Decoded::Pcm(mut pcm) = raw_codec.decoder(Box::new(std::io::Cursor::new(raw.clone()))).unwrap()
+        else {
+            panic!("Lyra decodes to PCM")
+        };
+        assert_eq!(pcm.len_hint(), Some(full.len()));
+        assert!(codec::read_all(pcm.as_mut()).unwrap()[0] == full, "{bitrate}: raw decode");
+        let cut = Box::new(std::io::Cursor::new(raw[..raw.len() - 1].to_vec()));
+        assert!(matches!(raw_codec.decoder(cut), Err(Error::Lyra(LyraError::RawLength { .. }))));
+    }
+}
+
+/// Every prefix of a framed file, and each field spoiled, gives an error, never a panic.
+#[test]
+fn truncated_and_corrupt_framed_files_give_clear_errors() {
+    let pcm: Vec<f32> = (0..8_000).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
+    let source = encodec::audio::Audio { sample_rate: 16_000, channels: vec![pcm] };
+    let file = framed(&source, Bitrate::Kbps6);
+    assert_eq!(file.len(), 32 + 25 * 15);
+    let open = |bytes: &[u8]| FramedReader::new(std::io::Cursor::new(bytes.to_vec())).map(|r| r.header());
+    assert!(open(&file).is_ok());
+    for len in 0..file.len() {
+        let err = open(&file[..len]).expect_err(&format!("a file cut at {len} bytes was accepted"));
+        assert!(
+            matches!(
+                err,
+                Error::Lyra(LyraError::Truncated(_) | LyraError::NotFramed | LyraError::Corrupt(_))
+            ),
+            "cut at {len}: {err}"
+        );
+    }
+    let spoil = |at: usize, value: u8| {
+        let mut bytes = file.clone();
+        bytes[at] = value;
+        open(&bytes).expect_err(&format!("byte {at} = {value} was accepted"))
+    };
+    assert!(matches!(spoil(0, b'X'), Error::Lyra(LyraError::NotFramed)));
+    assert!(matches!(spoil(4, 2), Error::Lyra(LyraError::Version(2))));
+    assert!(matches!(spoil(5, 100), Error::Lyra(LyraError::Bits(100))));
+    assert!(matches!(spoil(6, 1), Error::Lyra(LyraError::Corrupt(_))));
+    assert!(matches!(spoil(12, 0), Error::Lyra(LyraError::Corrupt(_))));
+    let trailer = file.len() - 16;
+    assert!(matches!(spoil(trailer, 0xFF), Error::Lyra(LyraError::Corrupt(_))), "length vs packets");
+    assert!(matches!(spoil(trailer + 8, 3), Error::Lyra(LyraError::Corrupt(_))), "packet count");
+    assert!(matches!(spoil(file.len() - 1, b'X'), Error::Lyra(LyraError::Truncated(_))));
+    println!("e.g.: {}", spoil(trailer + 8, 3));
 }

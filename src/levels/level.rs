@@ -6,16 +6,15 @@ use crate::aac::{AacCodec, AacSettings};
 use crate::codec::Codec;
 use crate::encodec::{Bandwidth, EncodecCodec, Models};
 use crate::gzip::GzipCodec;
+use crate::lyra::{Bitrate, LyraCodec};
 use crate::stored::StoredCodec;
 
 /// How hard to compress.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Level {
-    /// EnCodec `.ecdc` at `bandwidth` (6 kbps by default; 1.5 and 3 for the most extreme).
-    Ultra {
-        /// The target bandwidth.
-        bandwidth: Bandwidth,
-    },
+    /// A neural codec: EnCodec `.ecdc` (6 kbps by default), or Lyra v2 (its weights are built
+    /// in, so it never lacks a model).
+    Ultra(Ultra),
     /// AAC in an `.m4a` file (AAC-LC 64 kbps by default).
     Standard(AacSettings),
     /// gzip of the original bytes.
@@ -24,10 +23,20 @@ pub enum Level {
     Off,
 }
 
+/// The neural codec of [`Level::Ultra`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ultra {
+    /// EnCodec `.ecdc` at a bandwidth (1.5 to 24 kbps): needs EnCodec's weights; without
+    /// them Ultra falls back to Lyra at 6 kbps.
+    Encodec(Bandwidth),
+    /// Lyra v2 in a framed file at a bitrate (3.2, 6 or 9.2 kbps), 16 kHz mono speech.
+    Lyra(Bitrate),
+}
+
 impl Default for Level {
-    /// Ultra at 6 kbps.
+    /// Ultra with EnCodec at 6 kbps.
     fn default() -> Self {
-        Self::Ultra { bandwidth: Bandwidth::Kbps6 }
+        Self::Ultra(Ultra::Encodec(Bandwidth::Kbps6))
     }
 }
 
@@ -35,7 +44,7 @@ impl Level {
     /// The level's name: `ultra`, `standard`, `lossless` or `off`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Ultra { .. } => "ultra",
+            Self::Ultra(_) => "ultra",
             Self::Standard(_) => "standard",
             Self::Lossless => "lossless",
             Self::Off => "off",
@@ -46,7 +55,8 @@ impl Level {
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Ultra { bandwidth } => write!(f, "ultra ({} kbps EnCodec)", bandwidth.kbps()),
+            Self::Ultra(Ultra::Encodec(bandwidth)) => write!(f, "ultra ({} kbps EnCodec)", bandwidth.kbps()),
+            Self::Ultra(Ultra::Lyra(bitrate)) => write!(f, "ultra ({bitrate} Lyra)"),
             Self::Standard(s) => write!(f, "standard ({:?} AAC {} kbps)", s.profile, s.kbps),
             Self::Lossless => f.write_str("lossless (gzip)"),
             Self::Off => f.write_str("off"),
@@ -55,18 +65,24 @@ impl fmt::Display for Level {
 }
 
 impl Level {
-    /// The levels this one falls back through, itself first: Ultra → Standard → Lossless → Off
-    /// (Standard and Lossless at their defaults), each with its codec: the chain is data, and
-    /// every chain ends in "stored", which keeps anything.
+    /// The levels this one falls back through, itself first: Ultra (EnCodec → Lyra 6 kbps)
+    /// → Standard → Lossless → Off (the fallbacks at their defaults), each with its codec: the
+    /// chain is data, and every chain ends in "stored", which keeps anything.
     pub fn chain(self, models: &Models) -> Vec<(Level, Box<dyn Codec + '_>)> {
         let standard = match self {
             Level::Standard(settings) => Some(settings),
-            Level::Ultra { .. } => Some(AacSettings::default()),
+            Level::Ultra(_) => Some(AacSettings::default()),
             Level::Lossless | Level::Off => None,
         };
         let mut chain: Vec<(Level, Box<dyn Codec + '_>)> = Vec::new();
-        if let Level::Ultra { bandwidth } = self {
-            chain.push((self, Box::new(EncodecCodec::new(models, bandwidth))));
+        match self {
+            Level::Ultra(Ultra::Encodec(bandwidth)) => {
+                chain.push((self, Box::new(EncodecCodec::new(models, bandwidth))));
+                let lyra = Bitrate::Kbps6;
+                chain.push((Level::Ultra(Ultra::Lyra(lyra)), Box::new(LyraCodec::new(lyra))));
+            }
+            Level::Ultra(Ultra::Lyra(bitrate)) => chain.push((self, Box::new(LyraCodec::new(bitrate)))),
+            _ => {}
         }
         if let Some(settings) = standard {
             chain.push((Level::Standard(settings), Box::new(AacCodec::new(settings))));

@@ -1,4 +1,4 @@
-//! Compression levels for audio caches: Ultra (EnCodec `.ecdc`), Standard (AAC in `.m4a`),
+//! Compression levels for audio caches: Ultra (EnCodec `.ecdc`, or Lyra v2), Standard (AAC in `.m4a`),
 //! Lossless (gzip) and Off, each an ordered list of codecs (the fallback chain), and one entry
 //! point that decodes anything they write. Input and output stream through the codecs a chunk
 //! at a time: a long file never sits in memory decoded.
@@ -22,14 +22,15 @@ use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-pub use level::Level;
+pub use level::{Level, Ultra};
 pub use stats::{CodecStats, Metadata, Stats};
 
 use crate::atomic::AtomicFile;
 use crate::audio::Audio;
-use crate::codec::{self, Codec, Encoder, Input, PcmDecoder, PcmSpec, ReadSeek, CHUNK_FRAMES};
+use crate::codec::{self, Codec, Input, PcmDecoder, PcmSpec, ReadSeek, CHUNK_FRAMES};
 use crate::encodec::ecdc::{self, Header};
 use crate::encodec::Models;
+use crate::lyra::FramedReader;
 use crate::registry::builtin;
 use crate::{Error, Format, Result};
 
@@ -266,12 +267,7 @@ fn encode(codec: &dyn Codec, source: &Source, models: &Models, out: &mut dyn Wri
         Input::Pcm => {
             let decoders = builtin(models);
             let mut pcm = codec::open(&decoders, input)?;
-            let spec = PcmSpec { sample_rate: pcm.sample_rate(), channels: pcm.channels() };
-            let mut encoder: Box<dyn Encoder> = codec.encoder(spec, out)?;
-            while let Some(chunk) = pcm.next_chunk(CHUNK_FRAMES)? {
-                encoder.push_pcm(&chunk)?;
-            }
-            encoder.finish()
+            codec::encode_pcm(codec, pcm.as_mut(), out)
         }
     }
 }
@@ -290,6 +286,12 @@ fn probe(source: &Source, models: &Models) -> Result<Probe> {
         let config = header.published_config()?;
         ecdc::read_payload(reader, &header, &config)?;
         let duration_s = header.audio_len as f64 / config.sampling_rate as f64;
+        return Ok(Probe { format, size, duration_s });
+    }
+    if format == Format::Lyra {
+        // Every packet decodes (any 4 bits are a code): the header and trailer are the check.
+        let header = FramedReader::new(input)?.header();
+        let duration_s = header.length as f64 / header.sample_rate as f64;
         return Ok(Probe { format, size, duration_s });
     }
     if size == 0 {

@@ -3,7 +3,7 @@
 //! the caller gives), both streamed. Input at any rate and channel count is mixed to mono and
 //! resampled to 16 kHz; decoding gives 16 kHz mono.
 
-use std::io::Write;
+use std::io::{SeekFrom, Write};
 
 use crate::audio::{Audio, StreamingConverter};
 use crate::codec::{Codec, Decoded, Encoder, Input, PcmDecoder, PcmSpec, ReadSeek};
@@ -12,6 +12,7 @@ use crate::{Format, Result};
 use super::file::{FramedReader, FramedWriter, RawReader, RawWriter};
 use super::model::{Lyra, LyraDecoder, LyraEncoder, FRAME_SAMPLES, SAMPLE_RATE};
 use super::packet::Bitrate;
+use super::LyraError;
 
 /// Which file a [`LyraCodec`] writes and reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,7 +104,20 @@ impl Codec for LyraCodec<'_> {
                 let header = reader.header();
                 Packets::Framed { reader, bitrate: header.bitrate, left: header.len_16k() }
             }
-            Container::Raw => Packets::Raw(RawReader::new(input, self.bitrate)),
+            Container::Raw => {
+                // A stream that is not whole packets is refused before any decoding.
+                let mut input = input;
+                let io = |source| crate::Error::Io { path: "<lyra>".into(), source };
+                let start = input.stream_position().map_err(io)?;
+                let bytes = input.seek(SeekFrom::End(0)).map_err(io)? - start;
+                input.seek(SeekFrom::Start(start)).map_err(io)?;
+                let packet_bytes = self.bitrate.packet_bytes();
+                if bytes % packet_bytes as u64 != 0 {
+                    return Err(LyraError::RawLength { bytes, packet_bytes }.into());
+                }
+                let samples = bytes / packet_bytes as u64 * FRAME_SAMPLES as u64;
+                Packets::Raw { reader: RawReader::new(input, self.bitrate), samples }
+            }
         };
         Ok(Decoded::Pcm(Box::new(LyraPcm { source, decoder: model.decoder() })))
     }
@@ -157,7 +171,7 @@ impl Encoder for LyraFileEncoder<'_> {
 
 enum Packets {
     Framed { reader: FramedReader<Box<dyn ReadSeek>>, bitrate: Bitrate, left: u64 },
-    Raw(RawReader<Box<dyn ReadSeek>>),
+    Raw { reader: RawReader<Box<dyn ReadSeek>>, samples: u64 },
 }
 
 /// A Lyra file's PCM (16 kHz mono), a few packets at a time.
@@ -178,7 +192,7 @@ impl PcmDecoder for LyraPcm<'_> {
     fn len_hint(&self) -> Option<usize> {
         match &self.source {
             Packets::Framed { reader, .. } => usize::try_from(reader.header().len_16k()).ok(),
-            Packets::Raw(_) => None,
+            Packets::Raw { samples, .. } => usize::try_from(*samples).ok(),
         }
     }
 
@@ -196,7 +210,7 @@ impl PcmDecoder for LyraPcm<'_> {
                 *left -= pcm.len() as u64;
                 pcm
             }
-            Packets::Raw(reader) => {
+            Packets::Raw { reader, .. } => {
                 let bitrate = reader.bitrate();
                 let bytes = reader.next_packets(packets)?;
                 if bytes.is_empty() {

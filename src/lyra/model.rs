@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::{Error, Result};
+use crate::{Error, Kernels, Result};
 
 use super::network::{Network, NetworkState};
 use super::packet::{self, Bitrate};
@@ -62,6 +62,11 @@ impl Lyra {
     /// A model from the bytes of its `config.json` and `lyra.safetensors` (`source` names them
     /// in errors).
     pub fn from_bytes(config: &[u8], weights: &[u8], source: &str) -> Result<Self> {
+        // A kernel path forced by `ENCODEC_KERNELS` that this CPU cannot run is refused here,
+        // as EnCodec's models do, not silently replaced.
+        if let Some(kernels) = Kernels::from_env()? {
+            kernels.check()?;
+        }
         let config: LyraConfig = serde_json::from_slice(config).map_err(|e| Error::Config(e.to_string()))?;
         let expected = (SAMPLE_RATE, FRAME_SAMPLES, 4u32);
         if config.model != "lyra-v2"
@@ -237,7 +242,7 @@ impl LyraDecoder<'_> {
     /// Decodes whole packets at `bitrate`, back to back.
     pub fn push(&mut self, packets: &[u8], bitrate: Bitrate) -> Result<Vec<f32>> {
         let size = bitrate.packet_bytes();
-        if packets.len() % size != 0 {
+        if !packets.len().is_multiple_of(size) {
             return Err(
                 super::LyraError::RawLength { bytes: packets.len() as u64, packet_bytes: size }.into()
             );

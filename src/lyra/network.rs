@@ -279,8 +279,8 @@ fn check_conv(s: &ConvShape, in_width: usize) -> std::result::Result<(), String>
         return Err(format!("reads {} channels from a value of {in_width}", s.in_channels));
     }
     let ok = s.groups > 0
-        && s.in_channels % s.groups == 0
-        && s.out_channels % s.groups == 0
+        && s.in_channels.is_multiple_of(s.groups)
+        && s.out_channels.is_multiple_of(s.groups)
         && s.kernel > 0
         && s.stride > 0
         && s.dilation > 0

@@ -4,13 +4,19 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use encodec::hub;
-use encodec::{audio, bench, profile, Bandwidth, Encodec, Precision};
+use encodec::lyra::{Lyra, FRAME_SAMPLES, SAMPLE_RATE};
+use encodec::{audio, bench, profile, Encodec, Kernels, Precision};
 
+use crate::choice::{self, CodecName};
 use crate::Ui;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A folder with config.json and model.safetensors (e.g. weights/test-24khz), or a Hub id.
+    /// The codec to time: EnCodec (the model from --model) or Lyra (built-in weights, one
+    /// thread: its frames are too small to share).
+    #[arg(long, value_enum, default_value = "ecdc")]
+    codec: CodecName,
+    /// EnCodec: a folder with config.json and model.safetensors (e.g. weights/test-24khz), or a Hub id.
     #[arg(long, default_value = hub::DEFAULT_REPO)]
     model: String,
     /// Audio file to time (default: synthetic speech-like audio, see --seconds).
@@ -19,9 +25,9 @@ pub struct Args {
     /// Length of the synthetic clip, in seconds.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
-    /// Target bandwidth in kbps.
-    #[arg(long, default_value = "6", value_parser = crate::encode::parse_bandwidth)]
-    bandwidth: Bandwidth,
+    /// Target bitrate in kbps (EnCodec 1.5-24, Lyra 3.2, 6 or 9.2).
+    #[arg(long, default_value = "6", value_parser = choice::kbps)]
+    bandwidth: f32,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -45,6 +51,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
+    if args.codec == CodecName::Lyra {
+        return run_lyra(args, ui);
+    }
+    let bandwidth = choice::encodec_bandwidth(args.bandwidth)?;
     let files = ui.resolve_model(&args.model)?;
     let start = Instant::now();
     let mut model = Encodec::from_files_with(&files, args.dtype)?;
@@ -60,7 +70,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let audio_s = pcm[0].len() as f64 / model.sample_rate() as f64;
     if !args.preroll_study.is_empty() {
         let window = model.sample_rate() as usize / 2;
-        for q in bench::preroll_study(&model, &pcm, args.bandwidth, &args.preroll_study, 10, window)? {
+        for q in bench::preroll_study(&model, &pcm, bandwidth, &args.preroll_study, 10, window)? {
             let snr =
                 |db: f64| if db.is_finite() { round(db).into() } else { serde_json::Value::from("inf") };
             let line = serde_json::json!({
@@ -78,8 +88,8 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let bar = ui.step(format!("timing {audio_s:.1} s of audio, best of {}", args.repeat));
     profile::enable(args.profile);
     let timings = match args.stream_chunk {
-        None => bench::measure(&model, &pcm, args.bandwidth, args.repeat).map(|t| (t, None)),
-        Some(chunk) => bench::measure_stream(&model, &pcm, args.bandwidth, chunk, args.repeat)
+        None => bench::measure(&model, &pcm, bandwidth, args.repeat).map(|t| (t, None)),
+        Some(chunk) => bench::measure_stream(&model, &pcm, bandwidth, chunk, args.repeat)
             .map(|(batch, stream)| (batch, Some(stream))),
     };
     profile::enable(false);
@@ -96,7 +106,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         "threads": model.threads(),
         "kernels": model.kernels().as_str(),
         "dtype": model.precision().as_str(),
-        "bandwidth": args.bandwidth.kbps(),
+        "bandwidth": bandwidth.kbps(),
     });
     if let (Some(stream), Some(chunk)) = (stream, args.stream_chunk) {
         let frames = (pcm[0].len() as f64 / model.config().hop_length() as f64).ceil().max(1.0);
@@ -113,6 +123,48 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
             eprintln!("{seconds:>9.4} s {calls:>5}x  {layer}");
         }
     }
+    Ok(())
+}
+
+/// Lyra: the batch encode (encoder and quantizer) and decode (quantizer and LyraGAN), best of
+/// `--repeat`, as time per 20 ms frame and times real time.
+fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
+    let bitrate = choice::lyra_bitrate(args.bandwidth)?;
+    let start = Instant::now();
+    let lyra = Lyra::bundled()?;
+    let load_s = start.elapsed().as_secs_f64();
+    let pcm = match &args.input {
+        Some(path) => audio::convert(&audio::read(path)?, SAMPLE_RATE, 1)?.swap_remove(0),
+        None => bench::synthetic_speech(args.seconds, SAMPLE_RATE, 1).swap_remove(0),
+    };
+    let frames = pcm.len().div_ceil(FRAME_SAMPLES).max(1) as f64;
+    let audio_s = pcm.len() as f64 / SAMPLE_RATE as f64;
+    let bar = ui.step(format!("timing {audio_s:.1} s of audio, best of {}", args.repeat));
+    let (mut encode_s, mut decode_s) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..args.repeat.max(1) {
+        let start = Instant::now();
+        let packets = lyra.encode(&pcm, bitrate);
+        encode_s = encode_s.min(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        std::hint::black_box(lyra.decode(&packets, bitrate)?);
+        decode_s = decode_s.min(start.elapsed().as_secs_f64());
+    }
+    bar.finish_and_clear();
+    let report = serde_json::json!({
+        "codec": "lyra",
+        "audio_s": round(audio_s),
+        "load_s": round(load_s),
+        "encode_s": round(encode_s),
+        "decode_s": round(decode_s),
+        "encode_rtf": round(audio_s / encode_s),
+        "decode_rtf": round(audio_s / decode_s),
+        "encode_us_per_frame": round(1e6 * encode_s / frames),
+        "decode_us_per_frame": round(1e6 * decode_s / frames),
+        "threads": 1,
+        "kernels": Kernels::from_env()?.unwrap_or_else(Kernels::best).as_str(),
+        "bandwidth": bitrate.kbps(),
+    });
+    println!("{report}");
     Ok(())
 }
 

@@ -8,23 +8,26 @@ use clap::ValueEnum;
 use encodec::codec;
 use encodec::encodec::Models;
 use encodec::hub::HubOptions;
-use encodec::levels::{Compressor, Level, DEFAULT_MIN_SIZE};
-use encodec::{registry, AacProfile, AacSettings, Bandwidth, Error};
+use encodec::levels::{Compressor, Level, Ultra, DEFAULT_MIN_SIZE};
+use encodec::{registry, AacProfile, AacSettings, Error};
 
+use crate::choice::{self, CodecName};
 use crate::wav_out::WavOut;
-
-use crate::encode::parse_bandwidth;
 use crate::Ui;
 
 /// The level and its settings, shared by `compress` and `cache migrate`.
 #[derive(clap::Args)]
 pub struct LevelArgs {
-    /// ultra: EnCodec .ecdc; standard: AAC in .m4a; lossless: gzip; off: stored as it is.
+    /// ultra: EnCodec .ecdc (falling back to Lyra), or Lyra; standard: AAC in .m4a; lossless:
+    /// gzip; off: stored as it is.
     #[arg(long, value_enum, default_value = "ultra")]
     level: LevelName,
-    /// Ultra: EnCodec bandwidth in kbps (1.5, 3, 6, 12, 24).
-    #[arg(long, default_value = "6", value_parser = parse_bandwidth)]
-    bandwidth: Bandwidth,
+    /// Ultra: the neural codec, EnCodec (ecdc) or Lyra v2 (framed files, built-in weights).
+    #[arg(long, value_enum, default_value = "ecdc")]
+    codec: CodecName,
+    /// Ultra: bitrate in kbps (EnCodec 1.5, 3, 6, 12, 24; Lyra 3.2, 6, 9.2).
+    #[arg(long, default_value = "6", value_parser = choice::kbps)]
+    bandwidth: f32,
     /// Standard: the AAC flavour.
     #[arg(long, value_enum, default_value = "lc")]
     aac: AacName,
@@ -60,7 +63,10 @@ impl LevelArgs {
     /// The compressor these settings describe.
     pub fn compressor(&self, ui: &Ui) -> encodec::Result<Compressor> {
         let level = match self.level {
-            LevelName::Ultra => Level::Ultra { bandwidth: self.bandwidth },
+            LevelName::Ultra => Level::Ultra(match self.codec {
+                CodecName::Ecdc => Ultra::Encodec(choice::encodec_bandwidth(self.bandwidth)?),
+                CodecName::Lyra => Ultra::Lyra(choice::lyra_bitrate(self.bandwidth)?),
+            }),
             LevelName::Standard => {
                 let (profile, default_kbps) = match self.aac {
                     AacName::Lc => (AacProfile::Lc, 64),
@@ -118,7 +124,8 @@ pub fn compress(args: CompressArgs, ui: &Ui) -> encodec::Result<()> {
 
 #[derive(clap::Args)]
 pub struct DecompressArgs {
-    /// Any file `compress` writes (.ecdc, .m4a, gzip, WAV) or any audio file it reads.
+    /// Any file `compress` writes (.ecdc, framed Lyra, .m4a, gzip, WAV) or any audio file it
+    /// reads.
     input: PathBuf,
     #[command(flatten)]
     out: WavOut,

@@ -1,23 +1,36 @@
-//! `encodec decode INPUT.ecdc OUTPUT.wav [--from S] [--to S]`: streamed, a chunk of frames at a
-//! time, in memory that does not grow with the file; a time range seeks into the codes.
+//! `encodec decode INPUT.ecdc|INPUT.lyra OUTPUT.wav [--from S] [--to S]`: streamed, a chunk of
+//! frames at a time, in memory that does not grow with the file; a time range seeks into an
+//! `.ecdc` file's codes (a Lyra file is decoded from its start: its decoder has no key frames).
 
 use std::fs::File;
 use std::io::BufReader;
+use std::ops::Range;
 use std::path::PathBuf;
 
+use encodec::codec::{Codec, Decoded};
 use encodec::ecdc::{EcdcDecoder, Header, DEFAULT_PREROLL_FRAMES};
-use encodec::Error;
+use encodec::lyra::{Container, LyraCodec, SAMPLE_RATE};
+use encodec::{Error, Format};
 
+use crate::choice::{self, CodecName};
 use crate::wav_out::WavOut;
 use crate::Ui;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The .ecdc file to decode.
+    /// The file to decode: .ecdc, a framed Lyra file (both told by their first bytes), or
+    /// Google's raw .lyra packets (told by the extension or --codec lyra).
     input: PathBuf,
     #[command(flatten)]
     out: WavOut,
-    /// A folder or Hub repository id; by default the model named in the file.
+    /// The codec, where the file does not say (a raw .lyra stream under another name).
+    #[arg(long, value_enum)]
+    codec: Option<CodecName>,
+    /// Lyra's raw packets: their bitrate in kbps, 3.2, 6 or 9.2 (default 6). Other files say
+    /// theirs.
+    #[arg(long, value_parser = choice::kbps)]
+    bandwidth: Option<f32>,
+    /// EnCodec: a folder or Hub repository id; by default the model named in the file.
     #[arg(long)]
     model: Option<String>,
     /// Start at this time, in seconds: the codes before it are skipped, not decoded.
@@ -48,6 +61,61 @@ const MAX_FRAMES: usize = 150;
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let file = File::open(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
     let mut reader = BufReader::new(file);
+    let io = |source| Error::Io { path: args.input.clone(), source };
+    match (Format::sniff(&mut reader).map_err(io)?, args.codec) {
+        (_, Some(CodecName::Ecdc)) | (Format::Ecdc, None) => decode_ecdc(args, reader, ui),
+        (Format::Lyra, _) => decode_lyra(args, reader, Container::Framed, ui),
+        (_, flag) if CodecName::pick(flag, &args.input) == CodecName::Lyra => {
+            decode_lyra(args, reader, Container::Raw, ui)
+        }
+        _ => decode_ecdc(args, reader, ui),
+    }
+}
+
+/// Lyra through the codec interface, 16 kHz mono; a time range is decoded from the start and
+/// cut.
+fn decode_lyra(args: Args, reader: BufReader<File>, container: Container, ui: &Ui) -> encodec::Result<()> {
+    let bitrate = choice::lyra_bitrate(args.bandwidth.unwrap_or(6.0))?;
+    let lyra = LyraCodec::new(bitrate).container(container);
+    let mut pcm = match lyra.decoder(Box::new(reader))? {
+        Decoded::Pcm(pcm) => pcm,
+        Decoded::Bytes(_) => unreachable!("Lyra decodes to PCM"),
+    };
+    let len = pcm.len_hint().unwrap_or(0);
+    let rate = SAMPLE_RATE as f64;
+    let sample = |seconds: f64| ((seconds * rate).round().min(usize::MAX as f64) as usize).min(len);
+    let range = sample(args.from)..args.to.map_or(len, sample);
+    let bar = ui.step(format!("decoding {:.1} s of audio", range.len() as f64 / rate));
+    let mut at = 0;
+    let result = args.out.write((1, SAMPLE_RATE, range.len() as u64), || {
+        while let Some(mut chunk) = pcm.next_chunk(CHUNK)? {
+            let kept = cut(&chunk[0], at, &range);
+            at += chunk[0].len();
+            if !kept.is_empty() {
+                chunk[0] = kept.to_vec();
+                return Ok(Some(chunk));
+            }
+            if at >= range.end {
+                break;
+            }
+        }
+        Ok(None)
+    });
+    bar.finish_and_clear();
+    result
+}
+
+/// The part of `samples` (starting at sample `at` of the stream) that falls in `range`.
+fn cut<'s>(samples: &'s [f32], at: usize, range: &Range<usize>) -> &'s [f32] {
+    let start = range.start.clamp(at, at + samples.len()) - at;
+    let end = range.end.clamp(at, at + samples.len()) - at;
+    &samples[start..end.max(start)]
+}
+
+/// Samples decoded at a time from a Lyra file (1 s).
+const CHUNK: usize = 16_000;
+
+fn decode_ecdc(args: Args, mut reader: BufReader<File>, ui: &Ui) -> encodec::Result<()> {
     let header = Header::read(&mut reader)?;
     let model = ui.load_model(args.model.as_deref().unwrap_or(header.hub_repo()?))?;
     let rate = model.sample_rate() as f64;

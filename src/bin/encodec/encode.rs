@@ -1,30 +1,36 @@
-//! `encodec encode INPUT OUTPUT.ecdc`: read, converted and streamed through the model a chunk
-//! at a time, in memory that does not grow with the input.
+//! `encodec encode INPUT OUTPUT.ecdc|OUTPUT.lyra`: read, converted and streamed through the
+//! model a chunk at a time, in memory that does not grow with the input.
 
 use std::path::PathBuf;
 
 use encodec::audio::{self, StreamingConverter};
-use encodec::{ecdc, hub, AtomicFile, Bandwidth};
+use encodec::lyra::{Container, LyraCodec};
+use encodec::{codec, ecdc, hub, AtomicFile, Bandwidth};
 
+use crate::choice::{self, CodecName};
 use crate::Ui;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Audio file to encode.
     input: PathBuf,
-    /// The .ecdc file to write.
+    /// The file to write: .ecdc (EnCodec), .lyra (Lyra's raw packets), or anything with
+    /// --codec.
     output: PathBuf,
-    /// A folder with config.json and model.safetensors, or a Hub repository id.
+    /// The codec (default: Lyra for a .lyra OUTPUT or with --framed, else EnCodec).
+    #[arg(long, value_enum)]
+    codec: Option<CodecName>,
+    /// EnCodec: a folder with config.json and model.safetensors, or a Hub repository id.
     #[arg(long, default_value = hub::DEFAULT_REPO)]
     model: String,
-    /// Target bandwidth in kbps: 1.5, 3, 6, 12 or 24 (the 48 kHz model: 3 to 24).
-    #[arg(long, default_value = "6", value_parser = parse_bandwidth)]
-    bandwidth: Bandwidth,
-}
-
-pub fn parse_bandwidth(text: &str) -> Result<Bandwidth, String> {
-    let kbps: f32 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
-    Bandwidth::from_kbps(kbps).ok_or_else(|| "bandwidth is one of 1.5, 3, 6, 12, 24".into())
+    /// Target bitrate in kbps. EnCodec: 1.5, 3, 6, 12 or 24 (the 48 kHz model: 3 to 24);
+    /// Lyra: 3.2, 6 or 9.2.
+    #[arg(long, default_value = "6", value_parser = choice::kbps)]
+    bandwidth: f32,
+    /// Lyra: write a framed file (bitrate, source rate and length recorded, so that decoding
+    /// needs no flags and gives back the source's length) instead of Google's raw packets.
+    #[arg(long)]
+    framed: bool,
 }
 
 /// Samples per channel pushed to the encoder at a time (2 s at 24 kHz): the first layers hold
@@ -32,8 +38,40 @@ pub fn parse_bandwidth(text: &str) -> Result<Bandwidth, String> {
 /// the 24 kHz model, mostly its weights); 1 s chunks measured ~5-10 % slower.
 const CHUNK: usize = 48_000;
 
+impl Args {
+    /// A combination of flags clap cannot refuse by itself.
+    pub fn usage_error(&self) -> Option<&'static str> {
+        (self.framed && self.codec == Some(CodecName::Ecdc))
+            .then_some("--framed writes Lyra files, not EnCodec's")
+    }
+}
+
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
-    let bandwidth = args.bandwidth;
+    let codec = match args.framed {
+        true => CodecName::Lyra,
+        false => CodecName::pick(args.codec, &args.output),
+    };
+    match codec {
+        CodecName::Ecdc => encode_ecdc(&args, choice::encodec_bandwidth(args.bandwidth)?, ui),
+        CodecName::Lyra => encode_lyra(&args, ui),
+    }
+}
+
+/// Lyra through the codec interface: any input, mixed to mono and resampled to 16 kHz.
+fn encode_lyra(args: &Args, ui: &Ui) -> encodec::Result<()> {
+    let bitrate = choice::lyra_bitrate(args.bandwidth)?;
+    let container = if args.framed { Container::Framed } else { Container::Raw };
+    let lyra = LyraCodec::new(bitrate).container(container);
+    let mut input = audio::AudioChunks::open(&args.input)?;
+    let mut file = AtomicFile::create(&args.output)?;
+    let bar = ui.step(format!("encoding at {bitrate} with Lyra"));
+    let result = codec::encode_pcm(&lyra, &mut input, &mut file);
+    bar.finish_and_clear();
+    result?;
+    file.commit()
+}
+
+fn encode_ecdc(args: &Args, bandwidth: Bandwidth, ui: &Ui) -> encodec::Result<()> {
     let model = ui.load_model(&args.model)?;
     // The output appears whole or not at all; the writer fails before any work if .ecdc files
     // cannot name the model.

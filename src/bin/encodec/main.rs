@@ -1,7 +1,8 @@
-//! `encodec`: compress audio to `.ecdc` files with EnCodec and back.
+//! `encodec`: compress audio to `.ecdc` files with EnCodec, or `.lyra` with Lyra v2, and back.
 
 mod bench;
 mod cache;
+mod choice;
 mod compress;
 mod convert;
 mod decode;
@@ -20,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(
     name = "encodec",
     version,
-    about = "EnCodec neural audio codec: audio <-> .ecdc files, and cache compression levels"
+    about = "Neural audio codecs: audio <-> .ecdc (EnCodec) and .lyra (Lyra v2) files, and cache compression levels"
 )]
 struct Cli {
     /// No progress bars.
@@ -32,9 +33,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Encode an audio file (WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis) into an .ecdc file.
+    /// Encode an audio file (WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis) into an .ecdc or .lyra file.
     Encode(encode::Args),
-    /// Decode an .ecdc file into WAV (`-` as OUTPUT writes to stdout).
+    /// Decode an .ecdc or .lyra file into WAV (`-` as OUTPUT writes to stdout).
     Decode(decode::Args),
     /// Describe an .ecdc file: model, bandwidth, duration, size, bitrate.
     Info(info::Args),
@@ -65,6 +66,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::Encode(args) = &cli.command {
+        if let Some(problem) = args.usage_error() {
+            eprintln!("encodec: {problem}");
+            return ExitCode::from(2);
+        }
+    }
     let ui = Ui { quiet: cli.quiet };
     let result = match cli.command {
         Command::Encode(args) => encode::run(args, &ui),
