@@ -197,28 +197,49 @@ impl Conv {
         let (cin, cout, k) = (s.in_channels, s.out_channels, s.kernel);
         let rows = self.rows_out(wide.len());
         let mut acc: Vec<i32> = bias.iter().copied().cycle().take(rows * cout).collect();
-        let (cg, og) = (cin / s.groups, cout / s.groups);
-        for (r, row) in acc.chunks_exact_mut(cout).enumerate() {
-            let base = r * s.stride * cin;
-            if s.is_depthwise() {
+        if s.is_depthwise() {
+            for (r, row) in acc.chunks_exact_mut(cout).enumerate() {
                 for tap in 0..k {
-                    let at = base + tap * s.dilation * cin;
+                    let at = r * s.stride * cin + tap * s.dilation * cin;
                     lanes::mul_acc_i16(row, &wide[at..at + cin], &weights[tap * cin..(tap + 1) * cin]);
                 }
-            } else if s.groups == 1 && s.dilation == 1 {
-                // The window's rows for this output are one contiguous run, as is a weight row.
-                let x = &wide[base..base + k * cin];
-                for (o, a) in row.iter_mut().enumerate() {
-                    *a += lanes::dot_i16(x, &weights[o * k * cin..(o + 1) * k * cin]);
+            }
+            return acc;
+        }
+        // Each output is a sum over taps of one contiguous run of the window (a tap's channels
+        // of the output's group) times one of the weights; with groups == 1 and no dilation the
+        // taps' runs join into one. Four frames at a time share each weight run.
+        let (cg, og) = (cin / s.groups, cout / s.groups);
+        let joined = s.groups == 1 && s.dilation == 1;
+        let (runs, run_len, run_step) = match joined {
+            true => (1, k * cin, 0),
+            false => (k, cg, s.dilation * cin),
+        };
+        let start = |r: usize, o: usize, run: usize| {
+            let group_at = if joined { 0 } else { (o / og) * cg };
+            r * s.stride * cin + run * run_step + group_at
+        };
+        let mut r = 0;
+        while r + 4 <= rows {
+            for o in 0..cout {
+                let mut sum = [0i32; 4];
+                for run in 0..runs {
+                    let w = &weights[(o * runs + run) * run_len..][..run_len];
+                    let x = [0, 1, 2, 3].map(|i| &wide[start(r + i, o, run)..][..run_len]);
+                    let d = lanes::dot4_i16(x, w);
+                    sum.iter_mut().zip(d).for_each(|(s, d)| *s += d);
                 }
-            } else {
-                for (o, a) in row.iter_mut().enumerate() {
-                    let group = o / og;
-                    for tap in 0..k {
-                        let at = base + tap * s.dilation * cin + group * cg;
-                        let w = &weights[(o * k + tap) * cg..(o * k + tap + 1) * cg];
-                        *a += lanes::dot_i16(&wide[at..at + cg], w);
-                    }
+                for (i, d) in sum.into_iter().enumerate() {
+                    acc[(r + i) * cout + o] += d;
+                }
+            }
+            r += 4;
+        }
+        for r in r..rows {
+            for o in 0..cout {
+                for run in 0..runs {
+                    let w = &weights[(o * runs + run) * run_len..][..run_len];
+                    acc[r * cout + o] += lanes::dot_i16(&wide[start(r, o, run)..][..run_len], w);
                 }
             }
         }
