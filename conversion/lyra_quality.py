@@ -37,6 +37,13 @@ def write_wav(path, pcm16):
         w.writeframes(pcm16.astype('<i2').tobytes())
 
 
+def read_float_wav(path):
+    import soundfile
+    data, rate = soundfile.read(str(path), dtype='float32')
+    assert rate == 16000 and data.ndim == 1
+    return data
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--models', required=True, help='folder of the three .tflite files')
@@ -68,7 +75,12 @@ def main():
                 ours_wav = tmp / f'{voice}-ours-{bits}.wav'
                 subprocess.run([args.encodec, '-q', 'encode', str(clean), str(packets), '--bandwidth', kbps], check=True)
                 subprocess.run([args.encodec, '-q', 'decode', str(packets), str(ours_wav), '--bandwidth', kbps], check=True)
-                ours = read_wav(ours_wav)
+                # The model's float output, converted as Google's library does, for the
+                # sample comparison (the 16-bit WAV above rounds x * 32767, this crate's
+                # convention for every codec: at most 1 LSB from Google's truncation).
+                ours_f32 = tmp / f'{voice}-ours-{bits}-f32.wav'
+                subprocess.run([args.encodec, '-q', 'decode', str(packets), str(ours_f32), '--bandwidth', kbps, '--float'], check=True)
+                ours = unit_to_int16(read_float_wav(ours_f32))
                 row = {
                     'voice': voice, 'kbps': float(kbps), 'seconds': frames / 50,
                     'bytes': packets.stat().st_size,

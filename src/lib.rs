@@ -1,7 +1,9 @@
 #![warn(missing_docs)]
 //! Neural and classic audio compression for speech caches, in pure Rust: Meta's EnCodec
-//! (the same codes as the reference `encodec` 0.1.1, `.ecdc` files byte for byte), AAC and
-//! gzip behind one [`Codec`] interface, and cache compression levels with a fallback chain.
+//! (the same codes as the reference `encodec` 0.1.1, `.ecdc` files byte for byte), Google's
+//! Lyra v2 ([`lyra`]: its pretrained weights built in, the same bits as its TFLite models),
+//! AAC and gzip behind one [`Codec`] interface, and cache compression levels with a fallback
+//! chain.
 //!
 //! ```no_run
 //! use encodec::{Bandwidth, Encodec};
@@ -25,8 +27,9 @@
 //! Lower layers never import higher ones (a test checks the `use` lines):
 //! `kernels` (GEMM, matvec, activations) ← `nn` (convolutions, LSTM, residual blocks, layer
 //! stacks, batch and streaming) ← [`encodec`] (config and published models, SEANet,
-//! quantizer, [`Encodec`], streaming, codes, the [`ecdc`] container) ← [`codec`] (the
-//! [`Codec`] interface; EnCodec, AAC, gzip and stored behind it) ← [`levels`] (cache levels as
+//! quantizer, [`Encodec`], streaming, codes, the [`ecdc`] container); `kernels` ← [`lyra`]
+//! (Lyra v2's streaming int8/f32 layers, quantizer, packets and files) ← [`codec`] (the
+//! [`Codec`] interface; EnCodec, Lyra, AAC, gzip and stored behind it) ← [`levels`] (cache levels as
 //! chains of codecs) ← [`cache`] (folder migration and statistics). [`audio`] reads, converts
 //! and writes PCM; `hub` finds weights (feature `hub`).
 

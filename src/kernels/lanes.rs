@@ -71,6 +71,65 @@ dispatch! {
     }
 }
 
+/// `f` over each element of `x`, compiled for the thread's instruction set so that the
+/// compiler vectorises it as widely as the CPU allows: the element-wise layers (activations,
+/// int8 conversions) of a network. `f`'s arithmetic is the same on every path (no fused
+/// multiply-add is formed behind its back), so the bits are too. Generic, so not `dispatch!`.
+#[inline]
+pub fn map<T: Copy, U>(x: &[T], f: impl Fn(T) -> U) -> Vec<U> {
+    #[inline(always)]
+    fn body<T: Copy, U>(x: &[T], f: impl Fn(T) -> U) -> Vec<U> {
+        x.iter().map(|&v| f(v)).collect()
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::kernels::Kernels;
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512<T: Copy, U>(x: &[T], f: impl Fn(T) -> U) -> Vec<U> {
+            body(x, f)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<T: Copy, U>(x: &[T], f: impl Fn(T) -> U) -> Vec<U> {
+            body(x, f)
+        }
+        // SAFETY: `active` only returns a path the CPU supports.
+        match crate::kernels::active() {
+            Kernels::Avx512 => return unsafe { avx512(x, f) },
+            Kernels::Avx2 => return unsafe { avx2(x, f) },
+            _ => {}
+        }
+    }
+    body(x, f)
+}
+
+/// `f` over each pair of elements of `a` and `b` (the shorter's length), as [`map`].
+#[inline]
+pub fn zip_map<A: Copy, B: Copy, U>(a: &[A], b: &[B], f: impl Fn(A, B) -> U) -> Vec<U> {
+    #[inline(always)]
+    fn body<A: Copy, B: Copy, U>(a: &[A], b: &[B], f: impl Fn(A, B) -> U) -> Vec<U> {
+        a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::kernels::Kernels;
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512<A: Copy, B: Copy, U>(a: &[A], b: &[B], f: impl Fn(A, B) -> U) -> Vec<U> {
+            body(a, b, f)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<A: Copy, B: Copy, U>(a: &[A], b: &[B], f: impl Fn(A, B) -> U) -> Vec<U> {
+            body(a, b, f)
+        }
+        // SAFETY: `active` only returns a path the CPU supports.
+        match crate::kernels::active() {
+            Kernels::Avx512 => return unsafe { avx512(a, b, f) },
+            Kernels::Avx2 => return unsafe { avx2(a, b, f) },
+            _ => {}
+        }
+    }
+    body(a, b, f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::kernels::lanes;
 use crate::{Error, Result};
 
 use super::conv::{Conv, ConvShape};
@@ -249,16 +250,16 @@ impl Network {
             let out = match (&layer.op, &mut state.layers[l]) {
                 (Op::Conv(conv), Some(LayerState::Conv(s))) => conv.forward(s, arg(0)),
                 (Op::Tconv(tconv), Some(LayerState::Tconv(s))) => Act::F32(tconv.forward(s, arg(0), frames)),
-                (Op::LeakyRelu { alpha }, _) => Act::F32(
-                    arg(0).f32().iter().map(|&x| if x.is_sign_negative() { x * alpha } else { x }).collect(),
-                ),
-                (Op::LeakyReluQ8(l), _) => Act::Q8(arg(0).q8().iter().map(|&q| l.apply(q)).collect()),
-                (Op::Add, _) => Act::F32(arg(0).f32().iter().zip(arg(1).f32()).map(|(a, b)| a + b).collect()),
-                (Op::AddQ8(add), _) => {
-                    Act::Q8(arg(0).q8().iter().zip(arg(1).q8()).map(|(&a, &b)| add.add(a, b)).collect())
+                (Op::LeakyRelu { alpha }, _) => {
+                    Act::F32(lanes::map(arg(0).f32(), |x| if x.is_sign_negative() { x * alpha } else { x }))
                 }
-                (Op::Quantize(q), _) => Act::Q8(arg(0).f32().iter().map(|&x| q.quantize(x)).collect()),
-                (Op::Dequantize(q), _) => Act::F32(arg(0).q8().iter().map(|&x| dequantize(x, *q)).collect()),
+                (Op::LeakyReluQ8(l), _) => Act::Q8(lanes::map(arg(0).q8(), |q| l.apply(q))),
+                (Op::Add, _) => Act::F32(lanes::zip_map(arg(0).f32(), arg(1).f32(), |a, b| a + b)),
+                (Op::AddQ8(add), _) => {
+                    Act::Q8(lanes::zip_map(arg(0).q8(), arg(1).q8(), |a, b| add.add(a, b)))
+                }
+                (Op::Quantize(q), _) => Act::Q8(lanes::map(arg(0).f32(), |x| q.quantize(x))),
+                (Op::Dequantize(q), _) => Act::F32(lanes::map(arg(0).q8(), |x| dequantize(x, *q))),
                 _ => unreachable!("a stateful layer always has its state"),
             };
             values[layer.output] = Some(out);
