@@ -147,7 +147,7 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
         .num_threads(threads)
         .build()
         .map_err(|e| encodec::Error::Threads(e.to_string()))?;
-    let (mut encode_s, mut decode_s) = (f64::INFINITY, f64::INFINITY);
+    let (mut encode_s, mut decode_s, mut encoder_s) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
     pool.install(|| -> encodec::Result<()> {
         for _ in 0..args.repeat.max(1) {
             let start = Instant::now();
@@ -156,6 +156,10 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
             let start = Instant::now();
             std::hint::black_box(lyra.decode(&packets, bitrate)?);
             decode_s = decode_s.min(start.elapsed().as_secs_f64());
+            // The encoder network alone (its features, no quantizer), to set beside others'.
+            let start = Instant::now();
+            std::hint::black_box(lyra.features(&pcm));
+            encoder_s = encoder_s.min(start.elapsed().as_secs_f64());
         }
         Ok(())
     })?;
@@ -170,6 +174,7 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
         "decode_rtf": round(audio_s / decode_s),
         "encode_us_per_frame": round(1e6 * encode_s / frames),
         "decode_us_per_frame": round(1e6 * decode_s / frames),
+        "encoder_network_us_per_frame": round(1e6 * encoder_s / frames),
         "threads": threads,
         "kernels": Kernels::from_env()?.unwrap_or_else(Kernels::best).as_str(),
         "bandwidth": bitrate.kbps(),
