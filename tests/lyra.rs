@@ -233,19 +233,22 @@ use encodec::encodec::Models;
 use encodec::lyra::{Container, FramedReader, LyraCodec, LyraError};
 use encodec::{audio, registry, Error};
 
-/// A framed file of `input` (any rate and channels) through the codec interface.
-fn framed(input: &encodec::audio::Audio, bitrate: Bitrate) -> Vec<u8> {
+/// `input` (any rate and channels) as the PCM stream of a float WAV file: exact samples.
+fn pcm_stream(input: &encodec::audio::Audio) -> audio::AudioChunks {
+    let wav = audio::wav_bytes(&input.channels, input.sample_rate, audio::WavFormat::Float32).unwrap();
+    audio::AudioChunks::from_reader(Box::new(std::io::Cursor::new(wav)), None).unwrap()
+}
+
+/// A file of `input` through the codec interface.
+fn encoded(lyra: &LyraCodec, input: &encodec::audio::Audio) -> Vec<u8> {
     let mut out = Vec::new();
-    let lyra = LyraCodec::new(bitrate);
-    let mut pcm = audio::AudioChunks::from_reader(
-        Box::new(std::io::Cursor::new(
-            audio::wav_bytes(&input.channels, input.sample_rate, audio::WavFormat::Float32).unwrap(),
-        )),
-        None,
-    )
-    .unwrap();
-    codec::encode_pcm(&lyra, &mut pcm, &mut out).unwrap();
+    codec::encode_pcm(lyra, &mut pcm_stream(input), &mut out).unwrap();
     out
+}
+
+/// A framed file of `input`.
+fn framed(input: &encodec::audio::Audio, bitrate: Bitrate) -> Vec<u8> {
+    encoded(&LyraCodec::new(bitrate), input)
 }
 
 /// A 22.05 kHz stereo source: the framed file records its rate, channels and length, holds
@@ -284,15 +287,7 @@ fn framed_and_raw_files_hold_the_packets_and_the_source_length() {
 
         // Google's raw stream: the packets alone; its reader needs the bitrate.
         let raw_codec = LyraCodec::new(bitrate).container(Container::Raw);
-        let mut raw = Vec::new();
-        let mut pcm = audio::AudioChunks::from_reader(
-            Box::new(std::io::Cursor::new(
-                audio::wav_bytes(&source.channels, 22_050, audio::WavFormat::Float32).unwrap(),
-            )),
-            None,
-        )
-        .unwrap();
-        codec::encode_pcm(&raw_codec, &mut pcm, &mut raw).unwrap();
+        let raw = encoded(&raw_codec, &source);
         assert!(raw == expected, "{bitrate}: the raw stream is the packets");
         let Decoded::Pcm(mut pcm) = raw_codec.decoder(Box::new(std::io::Cursor::new(raw.clone()))).unwrap()
         else {

@@ -3,7 +3,7 @@
 //! the caller gives), both streamed. Input at any rate and channel count is mixed to mono and
 //! resampled to 16 kHz; decoding gives 16 kHz mono.
 
-use std::io::{SeekFrom, Write};
+use std::io::Write;
 
 use crate::audio::{Audio, StreamingConverter};
 use crate::codec::{Codec, Decoded, Encoder, Input, PcmDecoder, PcmSpec, ReadSeek};
@@ -12,7 +12,6 @@ use crate::{Format, Result};
 use super::file::{FramedReader, FramedWriter, RawReader, RawWriter};
 use super::model::{Lyra, LyraDecoder, LyraEncoder, FRAME_SAMPLES, SAMPLE_RATE};
 use super::packet::Bitrate;
-use super::LyraError;
 
 /// Which file a [`LyraCodec`] writes and reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,18 +104,9 @@ impl Codec for LyraCodec<'_> {
                 Packets::Framed { reader, bitrate: header.bitrate, left: header.len_16k() }
             }
             Container::Raw => {
-                // A stream that is not whole packets is refused before any decoding.
-                let mut input = input;
-                let io = |source| crate::Error::Io { path: "<lyra>".into(), source };
-                let start = input.stream_position().map_err(io)?;
-                let bytes = input.seek(SeekFrom::End(0)).map_err(io)? - start;
-                input.seek(SeekFrom::Start(start)).map_err(io)?;
-                let packet_bytes = self.bitrate.packet_bytes();
-                if bytes % packet_bytes as u64 != 0 {
-                    return Err(LyraError::RawLength { bytes, packet_bytes }.into());
-                }
-                let samples = bytes / packet_bytes as u64 * FRAME_SAMPLES as u64;
-                Packets::Raw { reader: RawReader::new(input, self.bitrate), samples }
+                let mut reader = RawReader::new(input, self.bitrate);
+                let samples = reader.packets_left()? * FRAME_SAMPLES as u64;
+                Packets::Raw { reader, samples }
             }
         };
         Ok(Decoded::Pcm(Box::new(LyraPcm { source, decoder: model.decoder() })))

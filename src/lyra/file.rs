@@ -114,6 +114,19 @@ impl<R: Read> RawReader<R> {
     }
 }
 
+impl<R: Read + Seek> RawReader<R> {
+    /// The packets left in a seekable stream, checked to be whole before any is decoded
+    /// ([`LyraError::RawLength`] for a truncated file or another bitrate's).
+    pub fn packets_left(&mut self) -> Result<u64> {
+        let bytes = bytes_left(&mut self.input)?;
+        let packet_bytes = self.bitrate.packet_bytes();
+        if bytes % packet_bytes as u64 != 0 {
+            return Err(LyraError::RawLength { bytes, packet_bytes }.into());
+        }
+        Ok(bytes / packet_bytes as u64)
+    }
+}
+
 /// Writes a framed file: the header at once, packets as they come, the trailer at the end.
 pub struct FramedWriter<W: Write> {
     out: W,
@@ -173,9 +186,7 @@ impl<R: Read + Seek> FramedReader<R> {
     /// [`FramedReader::next_packets`].
     pub fn new(mut input: R) -> Result<Self> {
         let start = input.stream_position().map_err(io)?;
-        let end = input.seek(SeekFrom::End(0)).map_err(io)?;
-        let size = end.saturating_sub(start);
-        input.seek(SeekFrom::Start(start)).map_err(io)?;
+        let size = bytes_left(&mut input)?;
         let mut head = [0u8; HEADER];
         let got = read_up_to(&mut input, &mut head)?;
         if got < 4 || &head[..4] != MAGIC {
@@ -240,6 +251,14 @@ impl<R: Read + Seek> FramedReader<R> {
         self.left -= n as u64;
         Ok(buf)
     }
+}
+
+/// Bytes from `input`'s position to its end; the position is kept.
+fn bytes_left(input: &mut impl Seek) -> Result<u64> {
+    let start = input.stream_position().map_err(io)?;
+    let end = input.seek(SeekFrom::End(0)).map_err(io)?;
+    input.seek(SeekFrom::Start(start)).map_err(io)?;
+    Ok(end.saturating_sub(start))
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.

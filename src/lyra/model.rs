@@ -149,26 +149,18 @@ impl Lyra {
     /// Each frame's codes with the first `quantizers` codebooks (`[frames][quantizers]`): the
     /// encoder and quantizer without the packing, for tests and tools.
     pub fn codes(&self, pcm: &[f32], quantizers: usize) -> Vec<Vec<u8>> {
-        let mut state = self.encoder.new_state();
-        let mut codes = Vec::new();
-        for chunk in pcm.chunks(BATCH_FRAMES * FRAME_SAMPLES) {
-            for frame in self.features_with(&mut state, chunk).chunks_exact(self.features) {
-                let mut c = Vec::with_capacity(quantizers);
-                self.rvq.encode(frame, quantizers, &mut c);
-                codes.push(c);
-            }
-        }
-        codes
+        let features = self.features(pcm);
+        let quantize = |frame: &[f32]| {
+            let mut codes = Vec::with_capacity(quantizers);
+            self.rvq.encode(frame, quantizers, &mut codes);
+            codes
+        };
+        features.chunks_exact(self.features).map(quantize).collect()
     }
 
     /// The decoder's output for each frame's codes (codebooks past a frame's codes unused).
     pub fn synthesize(&self, codes: &[Vec<u8>]) -> Vec<f32> {
-        let mut state = self.decoder.new_state();
-        let mut out = Vec::with_capacity(codes.len() * FRAME_SAMPLES);
-        for chunk in codes.chunks(BATCH_FRAMES) {
-            out.extend(self.synthesize_with(&mut state, chunk));
-        }
-        out
+        self.decoder().synthesize(codes)
     }
 
     fn synthesize_with(&self, state: &mut NetworkState, codes: &[Vec<u8>]) -> Vec<f32> {
@@ -248,10 +240,15 @@ impl LyraDecoder<'_> {
             );
         }
         let codes: Vec<Vec<u8>> = packets.chunks_exact(size).map(|p| packet::unpack(p, bitrate)).collect();
+        Ok(self.synthesize(&codes))
+    }
+
+    /// The output for each frame's codes, continuing the stream, a batch of frames at a time.
+    fn synthesize(&mut self, codes: &[Vec<u8>]) -> Vec<f32> {
         let mut out = Vec::with_capacity(codes.len() * FRAME_SAMPLES);
         for chunk in codes.chunks(BATCH_FRAMES) {
             out.extend(self.model.synthesize_with(&mut self.state, chunk));
         }
-        Ok(out)
+        out
     }
 }
