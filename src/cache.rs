@@ -14,7 +14,8 @@ use crate::Format;
 use crate::{Error, Result};
 
 /// The file extensions the cache tools look at (case-insensitive).
-pub const AUDIO_EXTENSIONS: [&str; 8] = ["m4a", "aac", "mp3", "mp3z", "wav", "flac", "ogg", "ecdc"];
+pub const AUDIO_EXTENSIONS: [&str; 10] =
+    ["m4a", "aac", "mp3", "mp3z", "wav", "flac", "ogg", "opus", "ecdc", "lyra"];
 
 /// Durations may differ by this much after a round trip: resampling rounds to a sample.
 const DURATION_TOLERANCE_S: f64 = 0.001;

@@ -156,7 +156,9 @@ pub enum Format {
     Wav,
     /// FLAC (`fLaC`).
     Flac,
-    /// Ogg (`OggS`).
+    /// Ogg Opus (`OggS`, the first packet `OpusHead`).
+    Opus,
+    /// Other Ogg (`OggS`): Vorbis, FLAC.
     Ogg,
     /// MPEG audio (an ID3 tag or a frame sync).
     Mp3,
@@ -165,7 +167,12 @@ pub enum Format {
 }
 
 impl Format {
-    /// Identifies `bytes` (a file's first 12 bytes or more) by their magic bytes.
+    /// How many first bytes [`Format::of`] needs: Ogg Opus is told from other Ogg by its
+    /// first packet, after a page header of up to 282 bytes.
+    pub const SNIFF_BYTES: usize = 300;
+
+    /// Identifies `bytes` (a file's first [`Format::SNIFF_BYTES`] bytes, or all of a shorter
+    /// file) by their magic bytes.
     pub fn of(bytes: &[u8]) -> Self {
         match bytes {
             [b'E', b'C', b'D', b'C', ..] => Self::Ecdc,
@@ -174,6 +181,7 @@ impl Format {
             [0x1f, 0x8b, ..] => Self::Gzip,
             [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E', ..] => Self::Wav,
             [b'f', b'L', b'a', b'C', ..] => Self::Flac,
+            _ if crate::opus::head::is_ogg_opus(bytes) => Self::Opus,
             [b'O', b'g', b'g', b'S', ..] => Self::Ogg,
             _ if is_adts(bytes) => Self::Adts,
             [b'I', b'D', b'3', ..] => Self::Mp3,
@@ -186,8 +194,8 @@ impl Format {
     /// its start.
     pub fn sniff(reader: &mut (impl Read + Seek + ?Sized)) -> std::io::Result<Self> {
         let start = reader.stream_position()?;
-        let mut head = Vec::with_capacity(16);
-        reader.take(16).read_to_end(&mut head)?;
+        let mut head = Vec::with_capacity(Self::SNIFF_BYTES);
+        reader.take(Self::SNIFF_BYTES as u64).read_to_end(&mut head)?;
         reader.seek(std::io::SeekFrom::Start(start))?;
         Ok(Self::of(&head))
     }

@@ -128,6 +128,12 @@ pub enum Error {
     /// An MP4 (`.m4a`) file could not be written or read.
     #[error("MP4: {0}")]
     Mp4(String),
+    /// An Opus stream or its Ogg container could not be written or read.
+    #[error("Opus: {0}")]
+    Opus(String),
+    /// Quality could not be measured.
+    #[error("quality: {0}")]
+    Quality(String),
     /// gzip data could not be written or inflated.
     #[error("gzip: {0}")]
     Gzip(String),

@@ -50,9 +50,12 @@ mod kernels;
 pub mod levels;
 pub mod lyra;
 mod nn;
+mod opus;
 mod pcm;
 #[doc(hidden)]
 pub mod profile;
+#[cfg(feature = "quality")]
+pub mod quality;
 pub mod registry;
 mod stored;
 mod weights;
@@ -68,6 +71,7 @@ pub use encodec::{
 pub use error::{Error, Result};
 pub use gzip::GzipCodec;
 pub use kernels::Kernels;
+pub use opus::{OpusCodec, OpusSettings};
 pub use stored::StoredCodec;
 pub use weights::Precision;
 

@@ -419,3 +419,45 @@ fn lyra_encode_decode_and_compress() {
     assert!(!p("y.wav").exists());
     fails(&encodec(&["encode", s(&input), s(&p("z.ecdc")), "--codec", "ecdc", "--framed"], &[]));
 }
+
+#[test]
+fn opus_encode_decode_and_compress() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("tests/fixtures/samples/speech-espeak-22k.wav");
+    let source = audio::read(&input).unwrap();
+    let len_48k = (source.len() as u64 * 48_000).div_ceil(22_050) as usize;
+    let p = |name: &str| dir.path().join(name);
+    // The extension picks Opus; 12 kbps by default; the decode is at 48 kHz (22.05 kHz is not
+    // an Opus rate), the source's duration.
+    ok(&encodec(&["encode", s(&input), s(&p("speech.opus"))], &[]));
+    let bytes = std::fs::read(p("speech.opus")).unwrap();
+    let kbps = bytes.len() as f64 * 8.0 / source.duration_s() / 1000.0;
+    assert!((9.0..14.0).contains(&kbps), "{kbps} kbps");
+    ok(&encodec(&["decode", s(&p("speech.opus")), s(&p("speech.wav"))], &[]));
+    let back = audio::read(p("speech.wav")).unwrap();
+    assert_eq!((back.sample_rate, back.channels.len()), (48_000, 1));
+    assert!(back.len().abs_diff(len_48k) <= 1, "{} vs {len_48k}", back.len());
+    // --codec and --bandwidth; decompress reads it by its magic bytes, whatever its name.
+    ok(&encodec(&["encode", s(&input), s(&p("speech.bin")), "--codec", "opus", "--bandwidth", "24"], &[]));
+    assert!(std::fs::metadata(p("speech.bin")).unwrap().len() > bytes.len() as u64 * 3 / 2);
+    ok(&encodec(&["decompress", s(&p("speech.bin")), s(&p("bin.wav"))], &[]));
+    assert_eq!(audio::read(p("bin.wav")).unwrap().len(), back.len());
+    // A time range.
+    ok(&encodec(&["decode", s(&p("speech.opus")), s(&p("part.wav")), "--from", "1", "--to", "1.5"], &[]));
+    assert_eq!(audio::read(p("part.wav")).unwrap().channels[0], back.channels[0][48_000..72_000]);
+    // The compact level.
+    let json: serde_json::Value = serde_json::from_str(&ok(&encodec(
+        &["compress", s(&input), s(&p("compact")), "--level", "compact", "--bandwidth", "6", "--json"],
+        &[],
+    )))
+    .unwrap();
+    assert_eq!((json["codec"].as_str(), json["level"].as_str()), (Some("opus"), Some("compact")));
+    assert!(json["compressed_size"].as_u64().unwrap() < bytes.len() as u64);
+    // Errors: a bitrate out of range, a truncated file.
+    let e = fails(&encodec(&["encode", s(&input), s(&p("x.opus")), "--bandwidth", "65"], &[]));
+    assert!(e.contains("6-64 kbps"), "{e}");
+    std::fs::write(p("cut.opus"), &bytes[..bytes.len() / 2]).unwrap();
+    let e = fails(&encodec(&["decode", s(&p("cut.opus")), s(&p("y.wav"))], &[]));
+    assert!(e.contains("truncated"), "{e}");
+    assert!(!p("y.wav").exists());
+}

@@ -2,14 +2,14 @@
 
 mod common;
 
-use common::{audio_error, root};
-use encodec::audio::{self, Audio, WavFormat};
+use common::{aligned_snr, audio_error, root};
+use encodec::audio::{self, WavFormat};
 use encodec::encodec::Models;
 use encodec::hub::HubOptions;
 use encodec::internals::gzip;
 use encodec::levels::{self, Compressor, Level, Ultra};
 use encodec::lyra::Bitrate;
-use encodec::{AacProfile, AacSettings, Format};
+use encodec::{AacProfile, AacSettings, Format, OpusSettings};
 use encodec::{Bandwidth, Encodec, Error};
 
 fn sample(name: &str) -> Vec<u8> {
@@ -65,25 +65,6 @@ fn offline_hub() -> HubOptions {
         offline: true,
         progress: false,
     }
-}
-
-/// The SNR of `decoded` against `original` (both read back at the original rate), after the
-/// best alignment within `max_shift` samples; returns (shift, SNR dB).
-fn aligned_snr(original: &Audio, decoded: &Audio, max_shift: usize) -> (usize, f64) {
-    assert_eq!(original.sample_rate, decoded.sample_rate);
-    let x = &original.channels[0];
-    let y = &decoded.channels[0];
-    let (mut best, mut best_noise) = (0, f64::INFINITY);
-    let span = x.len().saturating_sub(max_shift);
-    for shift in 0..=max_shift {
-        let noise: f64 =
-            (0..span).step_by(3).filter_map(|i| y.get(i + shift).map(|&b| ((x[i] - b) as f64).powi(2))).sum();
-        if noise < best_noise {
-            (best, best_noise) = (shift, noise);
-        }
-    }
-    let signal: f64 = (0..span).step_by(3).map(|i| (x[i] as f64).powi(2)).sum();
-    (best, 10.0 * (signal / best_noise).log10())
 }
 
 #[test]
@@ -229,6 +210,7 @@ fn missing_encodec_weights_fall_back_to_lyra_with_the_reason() {
         [
             "ultra (6 kbps EnCodec)",
             "ultra (6 kbps Lyra)",
+            "compact (Opus 12 kbps)",
             "standard (Lc AAC 64 kbps)",
             "lossless (gzip)",
             "off"
@@ -352,8 +334,14 @@ fn every_output_is_told_apart_by_its_magic_bytes() {
     let model = test_model();
     let original = speech();
     let models = Models::loaded(model);
-    let levels = [Level::default(), Level::Standard(AacSettings::default()), Level::Lossless, Level::Off];
-    let formats = [Format::Ecdc, Format::Mp4, Format::Gzip, Format::Wav];
+    let levels = [
+        Level::default(),
+        Level::Compact(OpusSettings::default()),
+        Level::Standard(AacSettings::default()),
+        Level::Lossless,
+        Level::Off,
+    ];
+    let formats = [Format::Ecdc, Format::Opus, Format::Mp4, Format::Gzip, Format::Wav];
     for (level, format) in levels.into_iter().zip(formats) {
         let packed = Compressor::new(level, Models::none()).compress(&original);
         let packed = if level == Level::default() {

@@ -7,6 +7,7 @@ use crate::codec::Codec;
 use crate::encodec::{Bandwidth, EncodecCodec, Models};
 use crate::gzip::GzipCodec;
 use crate::lyra::{Bitrate, LyraCodec};
+use crate::opus::{OpusCodec, OpusSettings};
 use crate::stored::StoredCodec;
 
 /// How hard to compress.
@@ -15,6 +16,8 @@ pub enum Level {
     /// A neural codec: EnCodec `.ecdc` (6 kbps by default), or Lyra v2 (its weights are built
     /// in, so it never lacks a model).
     Ultra(Ultra),
+    /// Opus in an Ogg Opus (`.opus`) file (12 kbps by default).
+    Compact(OpusSettings),
     /// AAC in an `.m4a` file (AAC-LC 64 kbps by default).
     Standard(AacSettings),
     /// gzip of the original bytes.
@@ -41,10 +44,11 @@ impl Default for Level {
 }
 
 impl Level {
-    /// The level's name: `ultra`, `standard`, `lossless` or `off`.
+    /// The level's name: `ultra`, `compact`, `standard`, `lossless` or `off`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Ultra(_) => "ultra",
+            Self::Compact(_) => "compact",
             Self::Standard(_) => "standard",
             Self::Lossless => "lossless",
             Self::Off => "off",
@@ -57,6 +61,7 @@ impl fmt::Display for Level {
         match self {
             Self::Ultra(Ultra::Encodec(bandwidth)) => write!(f, "ultra ({} kbps EnCodec)", bandwidth.kbps()),
             Self::Ultra(Ultra::Lyra(bitrate)) => write!(f, "ultra ({bitrate} Lyra)"),
+            Self::Compact(s) => write!(f, "compact (Opus {} kbps)", s.kbps),
             Self::Standard(s) => write!(f, "standard ({:?} AAC {} kbps)", s.profile, s.kbps),
             Self::Lossless => f.write_str("lossless (gzip)"),
             Self::Off => f.write_str("off"),
@@ -66,12 +71,17 @@ impl fmt::Display for Level {
 
 impl Level {
     /// The levels this one falls back through, itself first: Ultra (EnCodec → Lyra 6 kbps)
-    /// → Standard → Lossless → Off (the fallbacks at their defaults), each with its codec: the
+    /// → Compact → Standard → Lossless → Off (the fallbacks at their defaults), each with its codec: the
     /// chain is data, and every chain ends in "stored", which keeps anything.
     pub fn chain(self, models: &Models) -> Vec<(Level, Box<dyn Codec + '_>)> {
+        let compact = match self {
+            Level::Compact(settings) => Some(settings),
+            Level::Ultra(_) => Some(OpusSettings::default()),
+            _ => None,
+        };
         let standard = match self {
             Level::Standard(settings) => Some(settings),
-            Level::Ultra(_) => Some(AacSettings::default()),
+            Level::Ultra(_) | Level::Compact(_) => Some(AacSettings::default()),
             Level::Lossless | Level::Off => None,
         };
         let mut chain: Vec<(Level, Box<dyn Codec + '_>)> = Vec::new();
@@ -83,6 +93,9 @@ impl Level {
             }
             Level::Ultra(Ultra::Lyra(bitrate)) => chain.push((self, Box::new(LyraCodec::new(bitrate)))),
             _ => {}
+        }
+        if let Some(settings) = compact {
+            chain.push((Level::Compact(settings), Box::new(OpusCodec::new(settings))));
         }
         if let Some(settings) = standard {
             chain.push((Level::Standard(settings), Box::new(AacCodec::new(settings))));

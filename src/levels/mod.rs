@@ -1,4 +1,5 @@
-//! Compression levels for audio caches: Ultra (EnCodec `.ecdc`, or Lyra v2), Standard (AAC in `.m4a`),
+//! Compression levels for audio caches: Ultra (EnCodec `.ecdc`, or Lyra v2), Compact (Opus in
+//! `.opus`), Standard (AAC in `.m4a`),
 //! Lossless (gzip) and Off, each an ordered list of codecs (the fallback chain), and one entry
 //! point that decodes anything they write. Input and output stream through the codecs a chunk
 //! at a time: a long file never sits in memory decoded.

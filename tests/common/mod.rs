@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
+use encodec::audio::Audio;
 use encodec::{Bandwidth, CodeSegment, Codes, Encodec, EncodecConfig, Kernels};
 use serde::Deserialize;
 
@@ -267,4 +268,23 @@ pub fn closed_endpoint() -> String {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     endpoint
+}
+
+/// The SNR of `decoded` against `original` (both read back at the original rate), after the
+/// best alignment within `max_shift` samples; returns (shift, SNR dB).
+pub fn aligned_snr(original: &Audio, decoded: &Audio, max_shift: usize) -> (usize, f64) {
+    assert_eq!(original.sample_rate, decoded.sample_rate);
+    let x = &original.channels[0];
+    let y = &decoded.channels[0];
+    let (mut best, mut best_noise) = (0, f64::INFINITY);
+    let span = x.len().saturating_sub(max_shift);
+    for shift in 0..=max_shift {
+        let noise: f64 =
+            (0..span).step_by(3).filter_map(|i| y.get(i + shift).map(|&b| ((x[i] - b) as f64).powi(2))).sum();
+        if noise < best_noise {
+            (best, best_noise) = (shift, noise);
+        }
+    }
+    let signal: f64 = (0..span).step_by(3).map(|i| (x[i] as f64).powi(2)).sum();
+    (best, 10.0 * (signal / best_noise).log10())
 }

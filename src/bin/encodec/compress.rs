@@ -12,22 +12,26 @@ use encodec::levels::{Compressor, Level, Ultra, DEFAULT_MIN_SIZE};
 use encodec::{registry, AacProfile, AacSettings, Error};
 
 use crate::choice::{self, CodecName};
+use crate::quality;
 use crate::wav_out::WavOut;
 use crate::Ui;
+use encodec::quality::{mos_lqo, QualityMode};
 
 /// The level and its settings, shared by `compress` and `cache migrate`.
 #[derive(clap::Args)]
 pub struct LevelArgs {
-    /// ultra: EnCodec .ecdc (falling back to Lyra), or Lyra; standard: AAC in .m4a; lossless:
-    /// gzip; off: stored as it is.
+    /// ultra: EnCodec .ecdc (falling back to Lyra), or Lyra; compact: Opus in .opus;
+    /// standard: AAC in .m4a; lossless: gzip; off: stored as it is.
     #[arg(long, value_enum, default_value = "ultra")]
     level: LevelName,
-    /// Ultra: the neural codec, EnCodec (ecdc) or Lyra v2 (framed files, built-in weights).
+    /// Ultra: the neural codec, EnCodec (ecdc) or Lyra v2 (framed files, built-in weights);
+    /// opus means the compact level.
     #[arg(long, value_enum, default_value = "ecdc")]
     codec: CodecName,
-    /// Ultra: bitrate in kbps (EnCodec 1.5, 3, 6, 12, 24; Lyra 3.2, 6, 9.2).
-    #[arg(long, default_value = "6", value_parser = choice::kbps)]
-    bandwidth: f32,
+    /// Ultra and compact: bitrate in kbps (EnCodec 1.5, 3, 6, 12, 24; Lyra 3.2, 6, 9.2;
+    /// default 6; Opus 6-64, default 12).
+    #[arg(long, value_parser = choice::kbps)]
+    bandwidth: Option<f32>,
     /// Standard: the AAC flavour.
     #[arg(long, value_enum, default_value = "lc")]
     aac: AacName,
@@ -47,6 +51,7 @@ pub struct LevelArgs {
 #[derive(Clone, Copy, ValueEnum)]
 enum LevelName {
     Ultra,
+    Compact,
     Standard,
     Lossless,
     Off,
@@ -62,12 +67,22 @@ enum AacName {
 impl LevelArgs {
     /// The compressor these settings describe.
     pub fn compressor(&self, ui: &Ui) -> encodec::Result<Compressor> {
-        let level = match self.level {
-            LevelName::Ultra => Level::Ultra(match self.codec {
-                CodecName::Ecdc => Ultra::Encodec(choice::encodec_bandwidth(self.bandwidth)?),
-                CodecName::Lyra => Ultra::Lyra(choice::lyra_bitrate(self.bandwidth)?),
-            }),
-            LevelName::Standard => {
+        let codec = match self.level {
+            LevelName::Compact => CodecName::Opus,
+            _ => self.codec,
+        };
+        let kbps = self.bandwidth.unwrap_or(codec.default_kbps());
+        let level = match (self.level, codec) {
+            (LevelName::Ultra | LevelName::Compact, CodecName::Opus) => {
+                Level::Compact(choice::opus_settings(kbps)?)
+            }
+            (LevelName::Ultra | LevelName::Compact, CodecName::Ecdc) => {
+                Level::Ultra(Ultra::Encodec(choice::encodec_bandwidth(kbps)?))
+            }
+            (LevelName::Ultra | LevelName::Compact, CodecName::Lyra) => {
+                Level::Ultra(Ultra::Lyra(choice::lyra_bitrate(kbps)?))
+            }
+            (LevelName::Standard, _) => {
                 let (profile, default_kbps) = match self.aac {
                     AacName::Lc => (AacProfile::Lc, 64),
                     AacName::HeV1 => (AacProfile::HeV1, 32),
@@ -75,14 +90,14 @@ impl LevelArgs {
                 };
                 Level::Standard(AacSettings::new(profile, self.kbps.unwrap_or(default_kbps))?)
             }
-            LevelName::Lossless => Level::Lossless,
-            LevelName::Off => Level::Off,
+            (LevelName::Lossless, _) => Level::Lossless,
+            (LevelName::Off, _) => Level::Off,
         };
         Ok(Compressor::new(level, models(self.model.clone(), ui)).with_min_size(self.min_size))
     }
 }
 
-fn models(spec: Option<String>, ui: &Ui) -> Models {
+pub fn models(spec: Option<String>, ui: &Ui) -> Models {
     Models::spec(spec, HubOptions { progress: !ui.quiet, ..HubOptions::from_env() })
 }
 
@@ -97,16 +112,40 @@ pub struct CompressArgs {
     /// Print what was done as JSON (codec, level, sizes, ratio, duration, fallback reason).
     #[arg(long)]
     json: bool,
+    /// Also measure the round trip's quality (ViSQOL speech mode MOS-LQO of the output against
+    /// the input; `mos_lqo` in the JSON).
+    #[arg(long)]
+    quality: bool,
 }
 
 pub fn compress(args: CompressArgs, ui: &Ui) -> encodec::Result<()> {
     let compressor = args.level.compressor(ui)?;
+    // Read before compressing: the output may replace the input.
+    let reference = match args.quality {
+        true => Some(quality::read(&args.input, compressor.models())?),
+        false => None,
+    };
     let bar = ui.step(format!("compressing at level {}", compressor.level()));
     let metadata = compressor.compress_file(&args.input, &args.output);
     bar.finish_and_clear();
     let metadata = metadata?;
+    let quality = match reference {
+        Some(reference) => {
+            let bar = ui.step("measuring the round trip (ViSQOL)");
+            let decoded = quality::read(&args.output, compressor.models());
+            let quality = decoded.and_then(|d| mos_lqo(&reference, &d, QualityMode::Speech));
+            bar.finish_and_clear();
+            Some(quality?)
+        }
+        None => None,
+    };
     if args.json {
-        println!("{}", serde_json::to_string(&metadata).expect("plain fields"));
+        let mut json = serde_json::to_value(&metadata).expect("plain fields");
+        if let Some(quality) = quality {
+            json["mos_lqo"] = quality.mos_lqo.into();
+            json["quality_mode"] = serde_json::to_value(quality.mode).expect("a name");
+        }
+        println!("{json}");
     } else if !ui.quiet {
         eprintln!(
             "{}: {:?}, {} -> {} bytes ({:.1}x), {:.2} s{}",
@@ -118,6 +157,9 @@ pub fn compress(args: CompressArgs, ui: &Ui) -> encodec::Result<()> {
             metadata.duration_s,
             metadata.fallback_reason.map(|r| format!("; fell back: {r}")).unwrap_or_default()
         );
+        if let Some(quality) = quality {
+            eprintln!("MOS-LQO {:.3} (ViSQOL {:?} mode)", quality.mos_lqo, quality.mode);
+        }
     }
     Ok(())
 }

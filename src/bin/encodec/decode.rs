@@ -7,10 +7,10 @@ use std::io::BufReader;
 use std::ops::Range;
 use std::path::PathBuf;
 
-use encodec::codec::{Codec, Decoded};
+use encodec::codec::{Codec, Decoded, PcmDecoder};
 use encodec::ecdc::{EcdcDecoder, Header, DEFAULT_PREROLL_FRAMES};
-use encodec::lyra::{Container, LyraCodec, SAMPLE_RATE};
-use encodec::{Error, Format};
+use encodec::lyra::{Container, LyraCodec};
+use encodec::{Error, Format, OpusCodec};
 
 use crate::choice::{self, CodecName};
 use crate::wav_out::WavOut;
@@ -18,8 +18,8 @@ use crate::Ui;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The file to decode: .ecdc, a framed Lyra file (both told by their first bytes), or
-    /// Google's raw .lyra packets (told by the extension or --codec lyra).
+    /// The file to decode: .ecdc, a framed Lyra file, an Ogg Opus file (all told by their first
+    /// bytes), or Google's raw .lyra packets (told by the extension or --codec lyra).
     input: PathBuf,
     #[command(flatten)]
     out: WavOut,
@@ -65,6 +65,11 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     match (Format::sniff(&mut reader).map_err(io)?, args.codec) {
         (_, Some(CodecName::Ecdc)) | (Format::Ecdc, None) => decode_ecdc(args, reader, ui),
         (Format::Lyra, _) => decode_lyra(args, reader, Container::Framed, ui),
+        (Format::Opus, _) | (_, Some(CodecName::Opus)) => {
+            let opus = OpusCodec::default();
+            let pcm = pcm_of(opus.decoder(Box::new(reader))?);
+            decode_stream(args, pcm, ui)
+        }
         (_, flag) if CodecName::pick(flag, &args.input) == CodecName::Lyra => {
             decode_lyra(args, reader, Container::Raw, ui)
         }
@@ -72,28 +77,41 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     }
 }
 
-/// Lyra through the codec interface, 16 kHz mono; a time range is decoded from the start and
-/// cut.
+/// Lyra (16 kHz mono) through the codec interface.
 fn decode_lyra(args: Args, reader: BufReader<File>, container: Container, ui: &Ui) -> encodec::Result<()> {
     let bitrate = choice::lyra_bitrate(args.bandwidth.unwrap_or(6.0))?;
     let lyra = LyraCodec::new(bitrate).container(container);
-    let mut pcm = match lyra.decoder(Box::new(reader))? {
+    let pcm = pcm_of(lyra.decoder(Box::new(reader))?);
+    decode_stream(args, pcm, ui)
+}
+
+fn pcm_of(decoded: Decoded<'_>) -> Box<dyn PcmDecoder + '_> {
+    match decoded {
         Decoded::Pcm(pcm) => pcm,
-        Decoded::Bytes(_) => unreachable!("Lyra decodes to PCM"),
-    };
-    let len = pcm.len_hint().unwrap_or(0);
-    let rate = SAMPLE_RATE as f64;
-    let sample = |seconds: f64| ((seconds * rate).round().min(usize::MAX as f64) as usize).min(len);
+        Decoded::Bytes(_) => unreachable!("Lyra and Opus decode to PCM"),
+    }
+}
+
+/// A codec's PCM stream (its length in its header) into the WAV file; a time range is decoded
+/// from the start and cut.
+fn decode_stream(args: Args, mut pcm: Box<dyn PcmDecoder + '_>, ui: &Ui) -> encodec::Result<()> {
+    let len = pcm.len_hint().ok_or_else(|| Error::Audio {
+        path: args.input.clone(),
+        reason: "the file does not say its length (no end-of-stream page: truncated?)".into(),
+    })?;
+    let (rate, channels) = (pcm.sample_rate(), pcm.channels());
+    let sample = |seconds: f64| ((seconds * rate as f64).round().min(usize::MAX as f64) as usize).min(len);
     let range = sample(args.from)..args.to.map_or(len, sample);
-    let bar = ui.step(format!("decoding {:.1} s of audio", range.len() as f64 / rate));
+    let bar = ui.step(format!("decoding {:.1} s of audio", range.len() as f64 / rate as f64));
     let mut at = 0;
-    let result = args.out.write((1, SAMPLE_RATE, range.len() as u64), || {
-        while let Some(mut chunk) = pcm.next_chunk(CHUNK)? {
-            let kept = cut(&chunk[0], at, &range);
-            at += chunk[0].len();
-            if !kept.is_empty() {
-                chunk[0] = kept.to_vec();
-                return Ok(Some(chunk));
+    let chunk_frames = rate as usize; // 1 s
+    let result = args.out.write((channels, rate, range.len() as u64), || {
+        while let Some(chunk) = pcm.next_chunk(chunk_frames)? {
+            let n = chunk[0].len();
+            let kept: Vec<Vec<f32>> = chunk.iter().map(|c| cut(c, at, &range).to_vec()).collect();
+            at += n;
+            if !kept[0].is_empty() {
+                return Ok(Some(kept));
             }
             if at >= range.end {
                 break;
@@ -111,9 +129,6 @@ fn cut<'s>(samples: &'s [f32], at: usize, range: &Range<usize>) -> &'s [f32] {
     let end = range.end.clamp(at, at + samples.len()) - at;
     &samples[start..end.max(start)]
 }
-
-/// Samples decoded at a time from a Lyra file (1 s).
-const CHUNK: usize = 16_000;
 
 fn decode_ecdc(args: Args, mut reader: BufReader<File>, ui: &Ui) -> encodec::Result<()> {
     let header = Header::read(&mut reader)?;

@@ -1,11 +1,11 @@
-//! `encodec encode INPUT OUTPUT.ecdc|OUTPUT.lyra`: read, converted and streamed through the
+//! `encodec encode INPUT OUTPUT.ecdc|OUTPUT.lyra|OUTPUT.opus`: read, converted and streamed through the
 //! model a chunk at a time, in memory that does not grow with the input.
 
 use std::path::PathBuf;
 
 use encodec::audio::{self, StreamingConverter};
 use encodec::lyra::{Container, LyraCodec};
-use encodec::{codec, ecdc, hub, AtomicFile, Bandwidth};
+use encodec::{codec, ecdc, hub, AtomicFile, Bandwidth, Codec, OpusCodec};
 
 use crate::choice::{self, CodecName};
 use crate::Ui;
@@ -14,19 +14,20 @@ use crate::Ui;
 pub struct Args {
     /// Audio file to encode.
     input: PathBuf,
-    /// The file to write: .ecdc (EnCodec), .lyra (Lyra's raw packets), or anything with
-    /// --codec.
+    /// The file to write: .ecdc (EnCodec), .lyra (Lyra's raw packets), .opus (Ogg Opus), or
+    /// anything with --codec.
     output: PathBuf,
-    /// The codec (default: Lyra for a .lyra OUTPUT or with --framed, else EnCodec).
+    /// The codec (default: Lyra for a .lyra OUTPUT or with --framed, Opus for .opus, else
+    /// EnCodec).
     #[arg(long, value_enum)]
     codec: Option<CodecName>,
     /// EnCodec: a folder with config.json and model.safetensors, or a Hub repository id.
     #[arg(long, default_value = hub::DEFAULT_REPO)]
     model: String,
-    /// Target bitrate in kbps. EnCodec: 1.5, 3, 6, 12 or 24 (the 48 kHz model: 3 to 24);
-    /// Lyra: 3.2, 6 or 9.2.
-    #[arg(long, default_value = "6", value_parser = choice::kbps)]
-    bandwidth: f32,
+    /// Target bitrate in kbps. EnCodec: 1.5, 3, 6 (default), 12 or 24 (the 48 kHz model: 3
+    /// to 24); Lyra: 3.2, 6 (default) or 9.2; Opus: 6 to 64 (default 12).
+    #[arg(long, value_parser = choice::kbps)]
+    bandwidth: Option<f32>,
     /// Lyra: write a framed file (bitrate, source rate and length recorded, so that decoding
     /// needs no flags and gives back the source's length) instead of Google's raw packets.
     #[arg(long)]
@@ -51,21 +52,26 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         true => CodecName::Lyra,
         false => CodecName::pick(args.codec, &args.output),
     };
+    let kbps = args.bandwidth.unwrap_or(codec.default_kbps());
     match codec {
-        CodecName::Ecdc => encode_ecdc(&args, choice::encodec_bandwidth(args.bandwidth)?, ui),
-        CodecName::Lyra => encode_lyra(&args, ui),
+        CodecName::Ecdc => encode_ecdc(&args, choice::encodec_bandwidth(kbps)?, ui),
+        CodecName::Lyra => {
+            // Any input, mixed to mono and resampled to 16 kHz.
+            let bitrate = choice::lyra_bitrate(kbps)?;
+            let container = if args.framed { Container::Framed } else { Container::Raw };
+            encode_with(&LyraCodec::new(bitrate).container(container), &args, ui)
+        }
+        CodecName::Opus => encode_with(&OpusCodec::new(choice::opus_settings(kbps)?), &args, ui),
     }
 }
 
-/// Lyra through the codec interface: any input, mixed to mono and resampled to 16 kHz.
-fn encode_lyra(args: &Args, ui: &Ui) -> encodec::Result<()> {
-    let bitrate = choice::lyra_bitrate(args.bandwidth)?;
-    let container = if args.framed { Container::Framed } else { Container::Raw };
-    let lyra = LyraCodec::new(bitrate).container(container);
+/// Through the codec interface, streaming.
+fn encode_with(codec: &dyn Codec, args: &Args, ui: &Ui) -> encodec::Result<()> {
     let mut input = audio::AudioChunks::open(&args.input)?;
     let mut file = AtomicFile::create(&args.output)?;
-    let bar = ui.step(format!("encoding at {bitrate} with Lyra"));
-    let result = codec::encode_pcm(&lyra, &mut input, &mut file);
+    let kbps = codec.bitrate_kbps().unwrap_or_default();
+    let bar = ui.step(format!("encoding at {kbps} kbps with {}", codec.name()));
+    let result = codec::encode_pcm(codec, &mut input, &mut file);
     bar.finish_and_clear();
     result?;
     file.commit()

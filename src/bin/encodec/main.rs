@@ -1,4 +1,5 @@
-//! `encodec`: compress audio to `.ecdc` files with EnCodec, or `.lyra` with Lyra v2, and back.
+//! `encodec`: compress audio to `.ecdc` files with EnCodec, `.lyra` with Lyra v2 or `.opus`
+//! with Opus, and back; measure the quality.
 
 mod bench;
 mod cache;
@@ -8,6 +9,7 @@ mod convert;
 mod decode;
 mod encode;
 mod info;
+mod quality;
 mod wav_out;
 
 use std::process::ExitCode;
@@ -21,7 +23,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(
     name = "encodec",
     version,
-    about = "Neural audio codecs: audio <-> .ecdc (EnCodec) and .lyra (Lyra v2) files, and cache compression levels"
+    about = "Neural audio codecs: audio <-> .ecdc (EnCodec), .lyra (Lyra v2) and .opus files, cache compression levels, measured quality"
 )]
 struct Cli {
     /// No progress bars.
@@ -33,21 +35,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Encode an audio file (WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis) into an .ecdc or .lyra file.
+    /// Encode an audio file (WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis) into an .ecdc, .lyra or .opus
+    /// file.
     Encode(encode::Args),
-    /// Decode an .ecdc or .lyra file into WAV (`-` as OUTPUT writes to stdout).
+    /// Decode an .ecdc, .lyra or .opus file into WAV (`-` as OUTPUT writes to stdout).
     Decode(decode::Args),
     /// Describe an .ecdc file: model, bandwidth, duration, size, bitrate.
     Info(info::Args),
     /// Convert a Meta checkpoint (.th) into a Hub-layout folder (config.json + model.safetensors).
     Convert(convert::Args),
-    /// Compress an audio file at a cache level (ultra/standard/lossless/off), with fallbacks.
+    /// Compress an audio file at a cache level (ultra/compact/standard/lossless/off), with
+    /// fallbacks.
     Compress(compress::CompressArgs),
     /// Decode any file `compress` writes (or any audio file) into WAV.
     Decompress(compress::DecompressArgs),
     /// Cache folders: migrate to a level, or statistics.
     #[command(subcommand)]
     Cache(cache::Command),
+    /// Measure quality: ViSQOL v3 MOS-LQO of decoded audio against its source.
+    Quality(quality::Args),
     /// Time encoding and decoding (best of several warm runs); prints one JSON line.
     Bench(bench::Args),
 }
@@ -78,6 +84,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args, &ui),
         Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args, &ui),
+        Command::Quality(args) => quality::run(args, &ui),
         Command::Bench(args) => bench::run(args, &ui),
         Command::Compress(args) => compress::compress(args, &ui),
         Command::Decompress(args) => compress::decompress(args, &ui),

@@ -1,0 +1,71 @@
+//! `encodec quality REF TEST [--mode speech|audio] [--json]`: ViSQOL MOS-LQO of a decoded file
+//! against its source; both may be any file this crate reads (WAV, MP3, .opus, .ecdc, ...).
+
+use std::path::{Path, PathBuf};
+
+use encodec::audio::Audio;
+use encodec::encodec::Models;
+use encodec::levels;
+use encodec::quality::{self, QualityMode};
+use encodec::Error;
+
+use crate::Ui;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The reference (the source).
+    reference: PathBuf,
+    /// The audio to score (a decode of the reference, or a coded file itself).
+    test: PathBuf,
+    /// speech: ViSQOL's speech mode at 16 kHz; audio: audio mode at 48 kHz.
+    #[arg(long, value_enum, default_value = "speech")]
+    mode: Mode,
+    /// Print JSON (mode, mos_lqo, nsim).
+    #[arg(long)]
+    json: bool,
+    /// For .ecdc files: a folder or Hub repository id; by default the model named in the file.
+    #[arg(long)]
+    model: Option<String>,
+}
+
+/// The `--mode` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Mode {
+    Speech,
+    Audio,
+}
+
+impl From<Mode> for QualityMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Speech => QualityMode::Speech,
+            Mode::Audio => QualityMode::Audio,
+        }
+    }
+}
+
+pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
+    let models = crate::compress::models(args.model.clone(), ui);
+    let bar = ui.step("measuring (ViSQOL)");
+    let quality = read(&args.reference, &models)
+        .and_then(|reference| quality::mos_lqo(&reference, &read(&args.test, &models)?, args.mode.into()));
+    bar.finish_and_clear();
+    let quality = quality?;
+    match args.json {
+        true => println!("{}", serde_json::to_string(&quality).expect("plain fields")),
+        false => {
+            println!("MOS-LQO {:.3} ({:?} mode, NSIM {:.4})", quality.mos_lqo, quality.mode, quality.nsim)
+        }
+    }
+    Ok(())
+}
+
+/// The whole of the audio in the file at `path`, whatever it is.
+pub fn read(path: &Path, models: &Models) -> encodec::Result<Audio> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let named = |e: Error| match e {
+        Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
+        other => other,
+    };
+    Ok(levels::decompress(&bytes, models).map_err(named)?.audio)
+}

@@ -1,0 +1,104 @@
+//! The Compact level: Opus (libopus, built from bundled sources by the `opus` crate) in Ogg
+//! Opus files (`.opus`, RFC 7845) that browsers, Android's MediaPlayer and ffmpeg play, with
+//! pre-skip and an end granule that give back the input's exact length. The codec itself is
+//! the cargo feature `opus`; without it this codec refuses and chains fall back.
+
+pub(crate) mod head;
+#[cfg(feature = "opus")]
+mod stream;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::codec::{Codec, Decoded, Encoder, Input, PcmSpec, ReadSeek};
+use crate::{Error, Format, Result};
+
+/// An Opus bitrate the Compact level accepts: 6-64 kbps, 12 by default (speech).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct OpusSettings {
+    /// Target bitrate in kbps (variable bitrate, as libopus does by default).
+    pub kbps: u32,
+}
+
+impl OpusSettings {
+    /// The bitrates the Compact level takes, in kbps.
+    pub const RANGE: std::ops::RangeInclusive<u32> = 6..=64;
+
+    /// Checks `kbps` against [`OpusSettings::RANGE`].
+    pub fn new(kbps: u32) -> Result<Self> {
+        if !Self::RANGE.contains(&kbps) {
+            let (min, max) = (*Self::RANGE.start(), *Self::RANGE.end());
+            return Err(Error::Bitrate { codec: "Opus".into(), kbps, min, max });
+        }
+        Ok(Self { kbps })
+    }
+}
+
+impl Default for OpusSettings {
+    /// 12 kbps: wideband speech that is hard to tell from the source.
+    fn default() -> Self {
+        Self { kbps: 12 }
+    }
+}
+
+/// Opus at one bitrate: the VoIP application (tuned for speech), 20 ms frames, mono or
+/// stereo at the source's rate when Opus takes it (8, 12, 16, 24 or 48 kHz), else at 48 kHz.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpusCodec {
+    settings: OpusSettings,
+}
+
+impl OpusCodec {
+    /// Opus at `settings`.
+    pub fn new(settings: OpusSettings) -> Self {
+        Self { settings }
+    }
+}
+
+impl Codec for OpusCodec {
+    fn name(&self) -> &'static str {
+        "opus"
+    }
+
+    fn format(&self) -> Option<Format> {
+        Some(Format::Opus)
+    }
+
+    fn input(&self) -> Input {
+        Input::Pcm
+    }
+
+    fn bitrates_kbps(&self) -> Vec<f32> {
+        vec![*OpusSettings::RANGE.start() as f32, *OpusSettings::RANGE.end() as f32]
+    }
+
+    fn bitrate_kbps(&self) -> Option<f32> {
+        Some(self.settings.kbps as f32)
+    }
+
+    /// An Opus file at or below this bitrate (with 10 % to spare for the container) is kept.
+    fn keeps(&self, format: Format, kbps: f64) -> bool {
+        format == Format::Opus && kbps <= self.settings.kbps as f64 * 1.1
+    }
+
+    #[cfg(feature = "opus")]
+    fn encoder<'a>(&'a self, pcm: PcmSpec, out: &'a mut dyn Write) -> Result<Box<dyn Encoder + 'a>> {
+        Ok(Box::new(stream::OggOpusEncoder::new(self.settings, pcm, out)?))
+    }
+
+    #[cfg(not(feature = "opus"))]
+    fn encoder<'a>(&'a self, _pcm: PcmSpec, _out: &'a mut dyn Write) -> Result<Box<dyn Encoder + 'a>> {
+        Err(Error::FeatureDisabled { what: "Opus encoder", feature: "opus" })
+    }
+
+    #[cfg(feature = "opus")]
+    fn decoder<'a>(&'a self, input: Box<dyn ReadSeek>) -> Result<Decoded<'a>> {
+        Ok(Decoded::Pcm(Box::new(stream::OggOpusDecoder::new(input)?)))
+    }
+
+    #[cfg(not(feature = "opus"))]
+    fn decoder<'a>(&'a self, _input: Box<dyn ReadSeek>) -> Result<Decoded<'a>> {
+        Err(Error::FeatureDisabled { what: "Opus decoder", feature: "opus" })
+    }
+}

@@ -1,0 +1,325 @@
+//! Streaming Ogg Opus encoding and decoding through libopus (`opus` crate) and the `ogg`
+//! crate's page writer and reader.
+
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+
+use ogg::writing::{PacketWriteEndInfo, PacketWriter};
+use ogg::PacketReader;
+
+use super::head::{self, OpusHead};
+use super::OpusSettings;
+use crate::audio::{Audio, StreamingConverter};
+use crate::codec::{Encoder, PcmDecoder, PcmSpec, ReadSeek};
+use crate::{Error, Result};
+
+/// Ogg Opus granule positions count samples at 48 kHz, whatever the coded rate.
+const GRANULE_RATE: u32 = 48_000;
+/// Opus frames of 20 ms: libopus's default, and the VoIP norm.
+const FRAMES_PER_SECOND: u32 = 50;
+/// Audio packets per Ogg page: one second, so a page is small and a seek lands near.
+const PACKETS_PER_PAGE: u64 = 50;
+/// The largest Opus packet (RFC 6716: 1275 bytes a frame); libopus's recommended buffer.
+const MAX_PACKET: usize = 4000;
+/// The longest Opus packet decodes to 120 ms.
+const MAX_PACKET_SECONDS_INV: usize = 8;
+/// The stream serial number. Fixed, so that the same audio always gives the same file (cache
+/// entries compare by content); chaining streams, which needs distinct serials, is not done.
+const SERIAL: u32 = 0x4543_4443;
+
+fn opus_error(what: &str) -> impl Fn(opus::Error) -> Error + '_ {
+    move |e| Error::Opus(format!("{what}: {e}"))
+}
+
+fn write_error(e: std::io::Error) -> Error {
+    Error::Io { path: "<output>".into(), source: e }
+}
+
+/// The rate libopus codes `source` at: itself when Opus takes it, else 48 kHz.
+fn coding_rate(source: u32) -> u32 {
+    match source {
+        8_000 | 12_000 | 16_000 | 24_000 | 48_000 => source,
+        _ => GRANULE_RATE,
+    }
+}
+
+fn channels(n: usize) -> opus::Channels {
+    match n {
+        1 => opus::Channels::Mono,
+        _ => opus::Channels::Stereo,
+    }
+}
+
+/// PCM in (any rate, any channels: mixed to at most two), an Ogg Opus file out.
+pub(crate) struct OggOpusEncoder<'a> {
+    source_rate: u32,
+    /// `None` once finished.
+    converter: Option<StreamingConverter>,
+    encoder: opus::Encoder,
+    channels: usize,
+    frame: usize,
+    /// Coded-rate samples per channel not yet a whole frame, interleaved.
+    pending: Vec<f32>,
+    /// The last packet made, held back so that the final one carries the end of stream.
+    held: Option<Vec<u8>>,
+    writer: PacketWriter<'static, &'a mut dyn Write>,
+    /// Audio packets made (written or held).
+    packets: u64,
+    /// Coded-rate samples per channel taken in.
+    length: u64,
+    /// The encoder's delay at the coded rate, in samples.
+    lookahead: u64,
+    pre_skip: u64,
+}
+
+impl<'a> OggOpusEncoder<'a> {
+    pub fn new(settings: OpusSettings, pcm: PcmSpec, out: &'a mut dyn Write) -> Result<Self> {
+        if pcm.channels == 0 || pcm.sample_rate == 0 {
+            return Err(Error::Opus(format!(
+                "no audio ({} channels at {} Hz)",
+                pcm.channels, pcm.sample_rate
+            )));
+        }
+        let rate = coding_rate(pcm.sample_rate);
+        let n_channels = pcm.channels.min(2);
+        let converter = StreamingConverter::new(pcm.sample_rate, pcm.channels, rate, n_channels)?;
+        let mut encoder = opus::Encoder::new(rate, channels(n_channels), opus::Application::Voip)
+            .map_err(opus_error("encoder"))?;
+        encoder
+            .set_bitrate(opus::Bitrate::Bits(settings.kbps as i32 * 1000))
+            .map_err(opus_error("bitrate"))?;
+        let lookahead = encoder.get_lookahead().map_err(opus_error("lookahead"))?.max(0) as u64;
+        let pre_skip = lookahead * (GRANULE_RATE / rate) as u64;
+        let head = OpusHead {
+            channels: n_channels as u8,
+            pre_skip: pre_skip as u16,
+            input_rate: pcm.sample_rate,
+            gain_q8: 0,
+        };
+        let mut writer = PacketWriter::new(out);
+        // Each header packet on a page of its own (RFC 7845 section 3).
+        writer.write_packet(head.to_bytes(), SERIAL, PacketWriteEndInfo::EndPage, 0).map_err(write_error)?;
+        let vendor = format!("encodec-rs {} ({})", env!("CARGO_PKG_VERSION"), opus::version());
+        writer
+            .write_packet(head::tags(&vendor), SERIAL, PacketWriteEndInfo::EndPage, 0)
+            .map_err(write_error)?;
+        Ok(Self {
+            source_rate: pcm.sample_rate,
+            converter: Some(converter),
+            encoder,
+            channels: n_channels,
+            frame: (rate / FRAMES_PER_SECOND) as usize,
+            pending: Vec::new(),
+            held: None,
+            writer,
+            packets: 0,
+            length: 0,
+            lookahead,
+            pre_skip,
+        })
+    }
+
+    fn granule_step(&self) -> u64 {
+        (GRANULE_RATE / FRAMES_PER_SECOND) as u64
+    }
+
+    /// Codes the whole frames in `pending`.
+    fn encode_frames(&mut self) -> Result<()> {
+        let frame_values = self.frame * self.channels;
+        let whole = self.pending.len() / frame_values * frame_values;
+        let mut buffer = [0u8; MAX_PACKET];
+        for frame in self.pending[..whole].chunks_exact(frame_values) {
+            let n = self.encoder.encode_float(frame, &mut buffer).map_err(opus_error("encode"))?;
+            if let Some(previous) = self.held.replace(buffer[..n].to_vec()) {
+                // `packets` counts the held one too: the previous packet is number packets - 1.
+                let end = match self.packets.is_multiple_of(PACKETS_PER_PAGE) {
+                    true => PacketWriteEndInfo::EndPage,
+                    false => PacketWriteEndInfo::NormalPacket,
+                };
+                let granule = self.packets * self.granule_step();
+                self.writer.write_packet(previous, SERIAL, end, granule).map_err(write_error)?;
+            }
+            self.packets += 1;
+        }
+        self.pending.drain(..whole);
+        Ok(())
+    }
+
+    fn take(&mut self, pcm: Vec<Vec<f32>>) {
+        let samples = pcm.first().map_or(0, Vec::len);
+        self.length += samples as u64;
+        self.pending.reserve(samples * self.channels);
+        for i in 0..samples {
+            self.pending.extend(pcm.iter().map(|channel| channel[i]));
+        }
+    }
+}
+
+impl Encoder for OggOpusEncoder<'_> {
+    fn push_pcm(&mut self, pcm: &[Vec<f32>]) -> Result<()> {
+        let audio = Audio { sample_rate: self.source_rate, channels: pcm.to_vec() };
+        let converter = self.converter.as_mut().ok_or_else(|| Error::Opus("push after finish".into()))?;
+        let converted = converter.push(&audio)?;
+        self.take(converted);
+        self.encode_frames()
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        let tail = match self.converter.take() {
+            Some(converter) => converter.finish()?,
+            None => Vec::new(),
+        };
+        self.take(tail);
+        // Silence until the encoder's delay has come out too, and at least one packet.
+        let frames = (self.length + self.lookahead).div_ceil(self.frame as u64).max(1);
+        let padding = (frames * self.frame as u64 - self.length) as usize * self.channels;
+        self.pending.resize(self.pending.len() + padding, 0.0);
+        let length = self.length;
+        self.encode_frames()?;
+        // The end granule trims the last packet to the input's exact length.
+        let rate = coding_rate(self.source_rate);
+        let end = self.pre_skip + length * (GRANULE_RATE / rate) as u64;
+        let last = self.held.take().ok_or_else(|| Error::Opus("no packet was coded".into()))?;
+        self.writer.write_packet(last, SERIAL, PacketWriteEndInfo::EndStream, end).map_err(write_error)?;
+        self.writer.inner_mut().flush().map_err(write_error)
+    }
+}
+
+/// An Ogg Opus file's PCM, at the source's rate when Opus codes at it (else 48 kHz), trimmed
+/// of the encoder's delay and the last packet's padding.
+pub(crate) struct OggOpusDecoder {
+    reader: PacketReader<BufReader<Box<dyn ReadSeek>>>,
+    serial: u32,
+    decoder: opus::Decoder,
+    rate: u32,
+    channels: usize,
+    gain: f32,
+    /// Decoded samples per channel still to drop (pre-skip, at the output rate).
+    skip: u64,
+    /// Samples per channel decoded so far, pre-skip included, at the output rate.
+    decoded: u64,
+    /// Decoded samples not yet given out, interleaved.
+    ready: Vec<f32>,
+    done: bool,
+    /// Samples per channel in all, from the end-of-stream page's granule position.
+    len: Option<u64>,
+}
+
+impl OggOpusDecoder {
+    pub fn new(mut input: Box<dyn ReadSeek>) -> Result<Self> {
+        let end = end_granule(&mut input).map_err(|source| Error::Io { path: "<input>".into(), source })?;
+        let mut reader = PacketReader::new(BufReader::new(input));
+        let first = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("empty Ogg stream".into()))?;
+        let head = OpusHead::parse(&first.data)?;
+        let serial = first.stream_serial();
+        let tags = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("no OpusTags packet".into()))?;
+        head::check_tags(&tags.data)?;
+        let rate = coding_rate(head.input_rate);
+        let channels = head.channels as usize;
+        let decoder = opus::Decoder::new(rate, self::channels(channels)).map_err(opus_error("decoder"))?;
+        let step = (GRANULE_RATE / rate) as u64;
+        let skip = head.pre_skip as u64 / step;
+        let len = end.filter(|e| e.0 == serial).map(|e| (e.1.saturating_sub(head.pre_skip as u64)) / step);
+        Ok(Self {
+            reader,
+            serial,
+            decoder,
+            rate,
+            channels,
+            gain: head.gain(),
+            skip,
+            decoded: 0,
+            ready: Vec::new(),
+            done: false,
+            len,
+        })
+    }
+
+    /// Decodes the next packet of the stream into `ready`; false at its end.
+    fn decode_packet(&mut self) -> Result<bool> {
+        let packet = loop {
+            match next_packet(&mut self.reader)? {
+                None => return Ok(false),
+                Some(p) if p.stream_serial() == self.serial => break p,
+                Some(_) => {} // another logical stream (multiplexed): not ours
+            }
+        };
+        let mut pcm = vec![0f32; self.rate as usize / MAX_PACKET_SECONDS_INV * self.channels];
+        let n =
+            self.decoder.decode_float(&packet.data, &mut pcm, false).map_err(opus_error("corrupt packet"))?;
+        pcm.truncate(n * self.channels);
+        let mut start = 0;
+        let mut end = n as u64;
+        if packet.last_in_stream() {
+            // The end granule says how many samples (pre-skip included) the stream holds.
+            let step = (GRANULE_RATE / self.rate) as u64;
+            let total = packet.absgp_page() / step;
+            end = total.saturating_sub(self.decoded).min(n as u64);
+        }
+        if self.skip > 0 {
+            start = self.skip.min(end);
+            self.skip -= start;
+        }
+        self.decoded += n as u64;
+        let gain = self.gain;
+        let values = &pcm[start as usize * self.channels..end.max(start) as usize * self.channels];
+        self.ready.extend(values.iter().map(|v| v * gain));
+        Ok(!packet.last_in_stream())
+    }
+}
+
+/// The serial number and granule position of the last end-of-stream page in the file's last
+/// 64 KiB (an Ogg page is at most 65,307 bytes), if any; the input is left at its start.
+fn end_granule(input: &mut Box<dyn ReadSeek>) -> std::io::Result<Option<(u32, u64)>> {
+    const TAIL: u64 = 65_307;
+    let size = input.seek(SeekFrom::End(0))?;
+    input.seek(SeekFrom::Start(size.saturating_sub(TAIL)))?;
+    let mut tail = Vec::with_capacity(TAIL as usize);
+    input.take(TAIL).read_to_end(&mut tail)?;
+    input.seek(SeekFrom::Start(0))?;
+    let found = (0..tail.len().saturating_sub(27)).rev().find_map(|at| {
+        let page = &tail[at..];
+        let eos = page[5] & 4 != 0;
+        (page.starts_with(b"OggS") && page[4] == 0 && eos).then(|| {
+            let serial = u32::from_le_bytes([page[14], page[15], page[16], page[17]]);
+            let granule = u64::from_le_bytes(page[6..14].try_into().expect("8 bytes"));
+            (serial, granule)
+        })
+    });
+    Ok(found)
+}
+
+fn next_packet<R: std::io::Read + std::io::Seek>(
+    reader: &mut PacketReader<R>,
+) -> Result<Option<ogg::Packet>> {
+    reader.read_packet().map_err(|e| Error::Opus(format!("Ogg: {e}")))
+}
+
+impl PcmDecoder for OggOpusDecoder {
+    fn sample_rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn channels(&self) -> usize {
+        self.channels
+    }
+
+    fn len_hint(&self) -> Option<usize> {
+        self.len.and_then(|len| usize::try_from(len).ok())
+    }
+
+    fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
+        while !self.done && self.ready.len() < frames.max(1) * self.channels {
+            self.done = !self.decode_packet()?;
+        }
+        if self.ready.is_empty() {
+            return Ok(None);
+        }
+        let take = self.ready.len().min(frames.max(1) * self.channels);
+        let mut out = vec![Vec::with_capacity(take / self.channels); self.channels];
+        for frame in self.ready[..take].chunks_exact(self.channels) {
+            out.iter_mut().zip(frame).for_each(|(channel, v)| channel.push(*v));
+        }
+        self.ready.drain(..take);
+        Ok(Some(out))
+    }
+}
