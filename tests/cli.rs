@@ -453,6 +453,19 @@ fn opus_encode_decode_and_compress() {
     .unwrap();
     assert_eq!((json["codec"].as_str(), json["level"].as_str()), (Some("opus"), Some("compact")));
     assert!(json["compressed_size"].as_u64().unwrap() < bytes.len() as u64);
+    // A cache folder migrated to the compact level, and its statistics.
+    let cache = p("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::copy(&input, cache.join("a.wav")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&ok(&encodec(
+        &["cache", "migrate", s(&cache), "--level", "compact", "--json"],
+        &[],
+    )))
+    .unwrap();
+    assert_eq!((json["converted"].as_u64(), json["failed"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(&std::fs::read(cache.join("a.wav")).unwrap()[..4], b"OggS");
+    let stats = ok(&encodec(&["cache", "stats", s(&cache), "--json"], &[]));
+    assert!(stats.contains("\"opus\""), "{stats}");
     // Errors: a bitrate out of range, a truncated file.
     let e = fails(&encodec(&["encode", s(&input), s(&p("x.opus")), "--bandwidth", "65"], &[]));
     assert!(e.contains("6-64 kbps"), "{e}");
