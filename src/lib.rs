@@ -71,7 +71,7 @@ pub use encodec::{
 pub use error::{Error, Result};
 pub use gzip::GzipCodec;
 pub use kernels::Kernels;
-pub use opus::{OpusCodec, OpusSettings};
+pub use opus::{OpusCodec, OpusEnhancement, OpusSettings};
 pub use stored::StoredCodec;
 pub use weights::Precision;
 

@@ -11,7 +11,7 @@ use encodec::audio::{self, Audio, WavFormat};
 use encodec::codec::{self, Codec, PcmSpec};
 use encodec::encodec::Models;
 use encodec::levels::{self, Compressor, Level};
-use encodec::{Error, Format, OpusCodec, OpusSettings};
+use encodec::{Error, Format, OpusCodec, OpusEnhancement, OpusSettings};
 
 /// espeak-ng speech, 22.05 kHz mono, 5.6 s.
 fn speech() -> Audio {
@@ -39,7 +39,11 @@ fn encode(codec: &OpusCodec, pcm: &Audio, chunk: usize) -> Vec<u8> {
 
 /// Decodes an Ogg Opus file, taking `chunk` samples at a time.
 fn decode(bytes: &[u8], chunk: usize) -> encodec::Result<Audio> {
-    let codecs: Vec<Box<dyn Codec>> = vec![Box::new(OpusCodec::default())];
+    decode_with(OpusCodec::default(), bytes, chunk)
+}
+
+fn decode_with(codec: OpusCodec, bytes: &[u8], chunk: usize) -> encodec::Result<Audio> {
+    let codecs: Vec<Box<dyn Codec>> = vec![Box::new(codec)];
     let mut pcm = codec::open(&codecs, Box::new(Cursor::new(bytes.to_vec())))?;
     let sample_rate = pcm.sample_rate();
     let mut channels = vec![Vec::new(); pcm.channels()];
@@ -210,4 +214,27 @@ fn ogg_vorbis_is_not_opus() {
     assert_eq!(Format::of(&vorbis), Format::Ogg);
     let wav = audio::wav_bytes(&[vec![0.0; 100]], 16_000, WavFormat::Pcm16).unwrap();
     assert_eq!(Format::of(&wav), Format::Wav);
+}
+
+/// LACE/NoLACE reshape decoded speech frames (same length, other samples) when built in
+/// (feature `opus-enhance`), and are refused by name when not.
+#[test]
+fn speech_enhancement_is_an_option() {
+    let input = resampled(&speech(), 16_000, 1);
+    let bytes = encode(&OpusCodec::default(), &input, 4000);
+    let plain = decode(&bytes, 4000).unwrap();
+    for enhancement in [OpusEnhancement::Lace, OpusEnhancement::NoLace] {
+        let result = decode_with(OpusCodec::default().with_enhancement(enhancement), &bytes, 4000);
+        if cfg!(feature = "opus-enhance") {
+            let enhanced = result.unwrap();
+            assert_eq!(enhanced.len(), plain.len());
+            assert!(enhanced.channels != plain.channels, "{enhancement:?} changed nothing");
+        } else {
+            let Err(error) = result else { panic!("{enhancement:?} accepted without the feature") };
+            let error = error.to_string();
+            assert!(error.contains("opus-enhance"), "{error}");
+        }
+    }
+    let off = decode_with(OpusCodec::default().with_enhancement(OpusEnhancement::Off), &bytes, 4000).unwrap();
+    assert!(off.channels == plain.channels);
 }

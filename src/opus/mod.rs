@@ -3,6 +3,8 @@
 //! pre-skip and an end granule that give back the input's exact length. The codec itself is
 //! the cargo feature `opus`; without it this codec refuses and chains fall back.
 
+#[cfg(feature = "opus")]
+mod decoder;
 pub(crate) mod head;
 #[cfg(feature = "opus")]
 mod stream;
@@ -42,17 +44,39 @@ impl Default for OpusSettings {
     }
 }
 
+/// libopus's decoder-side speech enhancement (1.5 and later): it reshapes decoded SILK
+/// (speech-mode) frames with a small neural network; the file is the same either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpusEnhancement {
+    /// Plain libopus decoding (what any player gives).
+    #[default]
+    Off,
+    /// LACE, the lighter model.
+    Lace,
+    /// NoLACE, the larger one.
+    NoLace,
+}
+
 /// Opus at one bitrate: the VoIP application (tuned for speech), 20 ms frames, mono or
 /// stereo at the source's rate when Opus takes it (8, 12, 16, 24 or 48 kHz), else at 48 kHz.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OpusCodec {
     settings: OpusSettings,
+    // Read by the decoder, which exists only with libopus.
+    #[cfg_attr(not(feature = "opus"), allow(dead_code))]
+    enhancement: OpusEnhancement,
 }
 
 impl OpusCodec {
     /// Opus at `settings`.
     pub fn new(settings: OpusSettings) -> Self {
-        Self { settings }
+        Self { settings, enhancement: OpusEnhancement::Off }
+    }
+
+    /// The same codec, decoding with `enhancement` (off by default).
+    pub fn with_enhancement(self, enhancement: OpusEnhancement) -> Self {
+        Self { enhancement, ..self }
     }
 }
 
@@ -94,7 +118,7 @@ impl Codec for OpusCodec {
 
     #[cfg(feature = "opus")]
     fn decoder<'a>(&'a self, input: Box<dyn ReadSeek>) -> Result<Decoded<'a>> {
-        Ok(Decoded::Pcm(Box::new(stream::OggOpusDecoder::new(input)?)))
+        Ok(Decoded::Pcm(Box::new(stream::OggOpusDecoder::new(input, self.enhancement)?)))
     }
 
     #[cfg(not(feature = "opus"))]

@@ -1,13 +1,14 @@
-//! Streaming Ogg Opus encoding and decoding through libopus (`opus` crate) and the `ogg`
-//! crate's page writer and reader.
+//! Streaming Ogg Opus encoding (libopus through the `opus` crate) and decoding (through
+//! [`RawDecoder`]), in the `ogg` crate's pages.
 
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 
 use ogg::writing::{PacketWriteEndInfo, PacketWriter};
 use ogg::PacketReader;
 
+use super::decoder::RawDecoder;
 use super::head::{self, OpusHead};
-use super::OpusSettings;
+use super::{OpusEnhancement, OpusSettings};
 use crate::audio::{Audio, StreamingConverter};
 use crate::codec::{Encoder, PcmDecoder, PcmSpec, ReadSeek};
 use crate::{Error, Result};
@@ -189,7 +190,7 @@ impl Encoder for OggOpusEncoder<'_> {
 pub(crate) struct OggOpusDecoder {
     reader: PacketReader<BufReader<Box<dyn ReadSeek>>>,
     serial: u32,
-    decoder: opus::Decoder,
+    decoder: RawDecoder,
     rate: u32,
     channels: usize,
     gain: f32,
@@ -205,7 +206,7 @@ pub(crate) struct OggOpusDecoder {
 }
 
 impl OggOpusDecoder {
-    pub fn new(mut input: Box<dyn ReadSeek>) -> Result<Self> {
+    pub fn new(mut input: Box<dyn ReadSeek>, enhancement: OpusEnhancement) -> Result<Self> {
         let end = end_granule(&mut input).map_err(|source| Error::Io { path: "<input>".into(), source })?;
         let mut reader = PacketReader::new(BufReader::new(input));
         let first = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("empty Ogg stream".into()))?;
@@ -215,7 +216,7 @@ impl OggOpusDecoder {
         head::check_tags(&tags.data)?;
         let rate = coding_rate(head.input_rate);
         let channels = head.channels as usize;
-        let decoder = opus::Decoder::new(rate, self::channels(channels)).map_err(opus_error("decoder"))?;
+        let decoder = RawDecoder::new(rate, channels, enhancement)?;
         let step = (GRANULE_RATE / rate) as u64;
         let skip = head.pre_skip as u64 / step;
         let len = end.filter(|e| e.0 == serial).map(|e| (e.1.saturating_sub(head.pre_skip as u64)) / step);
@@ -244,8 +245,7 @@ impl OggOpusDecoder {
             }
         };
         let mut pcm = vec![0f32; self.rate as usize / MAX_PACKET_SECONDS_INV * self.channels];
-        let n =
-            self.decoder.decode_float(&packet.data, &mut pcm, false).map_err(opus_error("corrupt packet"))?;
+        let n = self.decoder.decode(&packet.data, &mut pcm)?;
         pcm.truncate(n * self.channels);
         let mut start = 0;
         let mut end = n as u64;

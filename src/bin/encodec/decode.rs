@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use encodec::codec::{Codec, Decoded, PcmDecoder};
 use encodec::ecdc::{EcdcDecoder, Header, DEFAULT_PREROLL_FRAMES};
 use encodec::lyra::{Container, LyraCodec};
-use encodec::{Error, Format, OpusCodec};
+use encodec::{Error, Format, OpusCodec, OpusEnhancement};
 
 use crate::choice::{self, CodecName};
 use crate::wav_out::WavOut;
@@ -30,6 +30,10 @@ pub struct Args {
     /// theirs.
     #[arg(long, value_parser = choice::kbps)]
     bandwidth: Option<f32>,
+    /// Opus: libopus's decoder-side speech enhancement (lace, nolace); off by default, see
+    /// README for what it measured.
+    #[arg(long, value_enum, default_value = "off")]
+    enhance: Enhance,
     /// EnCodec: a folder or Hub repository id; by default the model named in the file.
     #[arg(long)]
     model: Option<String>,
@@ -58,6 +62,24 @@ const FIRST_FRAMES: usize = 8;
 /// ~5-10 % slower.
 const MAX_FRAMES: usize = 150;
 
+/// The `--enhance` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Enhance {
+    Off,
+    Lace,
+    Nolace,
+}
+
+impl From<Enhance> for OpusEnhancement {
+    fn from(enhance: Enhance) -> Self {
+        match enhance {
+            Enhance::Off => OpusEnhancement::Off,
+            Enhance::Lace => OpusEnhancement::Lace,
+            Enhance::Nolace => OpusEnhancement::NoLace,
+        }
+    }
+}
+
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let file = File::open(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
     let mut reader = BufReader::new(file);
@@ -66,7 +88,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         (_, Some(CodecName::Ecdc)) | (Format::Ecdc, None) => decode_ecdc(args, reader, ui),
         (Format::Lyra, _) => decode_lyra(args, reader, Container::Framed, ui),
         (Format::Opus, _) | (_, Some(CodecName::Opus)) => {
-            let opus = OpusCodec::default();
+            let opus = OpusCodec::default().with_enhancement(args.enhance.into());
             let pcm = pcm_of(opus.decoder(Box::new(reader))?);
             decode_stream(args, pcm, ui)
         }
