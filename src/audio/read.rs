@@ -74,10 +74,7 @@ fn read_wav(bytes: &[u8]) -> Result<Audio> {
 }
 
 fn deinterleave(interleaved: &[f32], channels: usize, sample_rate: u32) -> Audio {
-    let channels = channels.max(1);
-    let channels =
-        (0..channels).map(|c| interleaved.iter().skip(c).step_by(channels).copied().collect()).collect();
-    Audio { sample_rate, channels }
+    Audio { sample_rate, channels: crate::pcm::deinterleave(interleaved, channels.max(1)) }
 }
 
 fn read_with_symphonia(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {

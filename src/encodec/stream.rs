@@ -10,18 +10,8 @@ use crate::encodec::codes::{Bandwidth, CodeChunk, CodeSegment, SeekPoint};
 use crate::encodec::model::Encodec;
 use crate::encodec::overlap::OverlapAdd;
 use crate::nn::streaming::{StackStream, StreamingModule};
+use crate::pcm::{deinterleave, interleave};
 use crate::{Error, Result};
-
-/// Time-major rows `[samples, channels]` from `[channels][samples]`.
-fn interleave(pcm: &[impl AsRef<[f32]>]) -> Vec<f32> {
-    let len = pcm.first().map_or(0, |c| c.as_ref().len());
-    (0..len).flat_map(|t| pcm.iter().map(move |c| c.as_ref()[t])).collect()
-}
-
-/// `[channels][samples]` from time-major rows.
-fn deinterleave(rows: &[f32], channels: usize) -> Vec<Vec<f32>> {
-    (0..channels).map(|c| rows.iter().skip(c).step_by(channels).copied().collect()).collect()
-}
 
 /// Encodes audio pushed a chunk at a time. Made by [`Encodec::stream_encoder`].
 pub struct StreamingEncoder<'m> {

@@ -11,12 +11,15 @@ use super::head::{self, OpusHead};
 use super::{OpusEnhancement, OpusSettings};
 use crate::audio::{Audio, StreamingConverter};
 use crate::codec::{Encoder, PcmDecoder, PcmSpec, ReadSeek};
+use crate::pcm::{deinterleave, interleave};
 use crate::{Error, Result};
 
 /// Ogg Opus granule positions count samples at 48 kHz, whatever the coded rate.
 const GRANULE_RATE: u32 = 48_000;
 /// Opus frames of 20 ms: libopus's default, and the VoIP norm.
 const FRAMES_PER_SECOND: u32 = 50;
+/// Granule positions per 20 ms packet.
+const GRANULE_PER_PACKET: u64 = (GRANULE_RATE / FRAMES_PER_SECOND) as u64;
 /// Audio packets per Ogg page: one second, so a page is small and a seek lands near.
 const PACKETS_PER_PAGE: u64 = 50;
 /// The largest Opus packet (RFC 6716: 1275 bytes a frame); libopus's recommended buffer.
@@ -69,7 +72,8 @@ pub(crate) struct OggOpusEncoder<'a> {
     length: u64,
     /// The encoder's delay at the coded rate, in samples.
     lookahead: u64,
-    pre_skip: u64,
+    /// Granule positions (48 kHz) per coded sample.
+    step: u64,
 }
 
 impl<'a> OggOpusEncoder<'a> {
@@ -89,10 +93,10 @@ impl<'a> OggOpusEncoder<'a> {
             .set_bitrate(opus::Bitrate::Bits(settings.kbps as i32 * 1000))
             .map_err(opus_error("bitrate"))?;
         let lookahead = encoder.get_lookahead().map_err(opus_error("lookahead"))?.max(0) as u64;
-        let pre_skip = lookahead * (GRANULE_RATE / rate) as u64;
+        let step = (GRANULE_RATE / rate) as u64;
         let head = OpusHead {
             channels: n_channels as u8,
-            pre_skip: pre_skip as u16,
+            pre_skip: (lookahead * step) as u16,
             input_rate: pcm.sample_rate,
             gain_q8: 0,
         };
@@ -115,12 +119,8 @@ impl<'a> OggOpusEncoder<'a> {
             packets: 0,
             length: 0,
             lookahead,
-            pre_skip,
+            step,
         })
-    }
-
-    fn granule_step(&self) -> u64 {
-        (GRANULE_RATE / FRAMES_PER_SECOND) as u64
     }
 
     /// Codes the whole frames in `pending`.
@@ -136,7 +136,7 @@ impl<'a> OggOpusEncoder<'a> {
                     true => PacketWriteEndInfo::EndPage,
                     false => PacketWriteEndInfo::NormalPacket,
                 };
-                let granule = self.packets * self.granule_step();
+                let granule = self.packets * GRANULE_PER_PACKET;
                 self.writer.write_packet(previous, SERIAL, end, granule).map_err(write_error)?;
             }
             self.packets += 1;
@@ -146,12 +146,8 @@ impl<'a> OggOpusEncoder<'a> {
     }
 
     fn take(&mut self, pcm: Vec<Vec<f32>>) {
-        let samples = pcm.first().map_or(0, Vec::len);
-        self.length += samples as u64;
-        self.pending.reserve(samples * self.channels);
-        for i in 0..samples {
-            self.pending.extend(pcm.iter().map(|channel| channel[i]));
-        }
+        self.length += pcm.first().map_or(0, Vec::len) as u64;
+        self.pending.extend(interleave(&pcm));
     }
 }
 
@@ -174,11 +170,9 @@ impl Encoder for OggOpusEncoder<'_> {
         let frames = (self.length + self.lookahead).div_ceil(self.frame as u64).max(1);
         let padding = (frames * self.frame as u64 - self.length) as usize * self.channels;
         self.pending.resize(self.pending.len() + padding, 0.0);
-        let length = self.length;
         self.encode_frames()?;
-        // The end granule trims the last packet to the input's exact length.
-        let rate = coding_rate(self.source_rate);
-        let end = self.pre_skip + length * (GRANULE_RATE / rate) as u64;
+        // The end granule (pre-skip + the input's length) trims the last packet to that length.
+        let end = (self.lookahead + self.length) * self.step;
         let last = self.held.take().ok_or_else(|| Error::Opus("no packet was coded".into()))?;
         self.writer.write_packet(last, SERIAL, PacketWriteEndInfo::EndStream, end).map_err(write_error)?;
         self.writer.inner_mut().flush().map_err(write_error)
@@ -193,7 +187,11 @@ pub(crate) struct OggOpusDecoder {
     decoder: RawDecoder,
     rate: u32,
     channels: usize,
+    /// Granule positions (48 kHz) per output sample.
+    step: u64,
     gain: f32,
+    /// One packet's decoded samples (room for 120 ms), interleaved.
+    buffer: Vec<f32>,
     /// Decoded samples per channel still to drop (pre-skip, at the output rate).
     skip: u64,
     /// Samples per channel decoded so far, pre-skip included, at the output rate.
@@ -226,7 +224,9 @@ impl OggOpusDecoder {
             decoder,
             rate,
             channels,
+            step,
             gain: head.gain(),
+            buffer: vec![0f32; rate as usize / MAX_PACKET_SECONDS_INV * channels],
             skip,
             decoded: 0,
             ready: Vec::new(),
@@ -244,15 +244,12 @@ impl OggOpusDecoder {
                 Some(_) => {} // another logical stream (multiplexed): not ours
             }
         };
-        let mut pcm = vec![0f32; self.rate as usize / MAX_PACKET_SECONDS_INV * self.channels];
-        let n = self.decoder.decode(&packet.data, &mut pcm)?;
-        pcm.truncate(n * self.channels);
+        let n = self.decoder.decode(&packet.data, &mut self.buffer)?;
         let mut start = 0;
         let mut end = n as u64;
         if packet.last_in_stream() {
             // The end granule says how many samples (pre-skip included) the stream holds.
-            let step = (GRANULE_RATE / self.rate) as u64;
-            let total = packet.absgp_page() / step;
+            let total = packet.absgp_page() / self.step;
             end = total.saturating_sub(self.decoded).min(n as u64);
         }
         if self.skip > 0 {
@@ -261,7 +258,7 @@ impl OggOpusDecoder {
         }
         self.decoded += n as u64;
         let gain = self.gain;
-        let values = &pcm[start as usize * self.channels..end.max(start) as usize * self.channels];
+        let values = &self.buffer[start as usize * self.channels..end.max(start) as usize * self.channels];
         self.ready.extend(values.iter().map(|v| v * gain));
         Ok(!packet.last_in_stream())
     }
@@ -315,10 +312,7 @@ impl PcmDecoder for OggOpusDecoder {
             return Ok(None);
         }
         let take = self.ready.len().min(frames.max(1) * self.channels);
-        let mut out = vec![Vec::with_capacity(take / self.channels); self.channels];
-        for frame in self.ready[..take].chunks_exact(self.channels) {
-            out.iter_mut().zip(frame).for_each(|(channel, v)| channel.push(*v));
-        }
+        let out = deinterleave(&self.ready[..take], self.channels);
         self.ready.drain(..take);
         Ok(Some(out))
     }

@@ -208,7 +208,7 @@ pub fn decompress(args: DecompressArgs, ui: &Ui) -> encodec::Result<()> {
 const CHUNK: usize = 48_000;
 
 /// Names the input file in an audio error about `<input>`.
-fn name_input(error: Error, path: &std::path::Path) -> Error {
+pub fn name_input(error: Error, path: &std::path::Path) -> Error {
     match error {
         Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
         other => other,

@@ -9,6 +9,7 @@ use encodec::levels;
 use encodec::quality::{self, QualityMode};
 use encodec::Error;
 
+use crate::compress::name_input;
 use crate::Ui;
 
 #[derive(clap::Args)]
@@ -63,9 +64,5 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
 /// The whole of the audio in the file at `path`, whatever it is.
 pub fn read(path: &Path, models: &Models) -> encodec::Result<Audio> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-    let named = |e: Error| match e {
-        Error::Audio { reason, .. } => Error::Audio { path: path.to_owned(), reason },
-        other => other,
-    };
-    Ok(levels::decompress(&bytes, models).map_err(named)?.audio)
+    Ok(levels::decompress(&bytes, models).map_err(|e| name_input(e, path))?.audio)
 }
