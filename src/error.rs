@@ -36,6 +36,9 @@ pub enum Error {
         /// What went wrong, and how to get the weights.
         reason: String,
     },
+    /// A setting names no level, codec or bitrate there is, or does not fit the others.
+    #[error("{0}")]
+    Setting(String),
     /// `config.json` is malformed or describes a model this crate cannot run.
     #[error("model config: {0}")]
     Config(String),

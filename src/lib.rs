@@ -48,6 +48,7 @@ pub mod hub;
 mod io;
 mod kernels;
 pub mod levels;
+pub mod live;
 pub mod lyra;
 mod nn;
 mod opus;

@@ -39,6 +39,14 @@ impl Bandwidth {
         Self::ALL.into_iter().find(|b| b.kbps() == kbps)
     }
 
+    /// [`Bandwidth::from_kbps`], or an error naming the bandwidths there are.
+    pub fn try_from_kbps(kbps: f32) -> Result<Self> {
+        Self::from_kbps(kbps).ok_or_else(|| Error::UnsupportedBandwidth {
+            requested: kbps,
+            supported: Self::ALL.iter().map(|b| b.kbps()).collect(),
+        })
+    }
+
     /// How many codebooks `config`'s model uses at this bandwidth, computed as the reference
     /// does: `max(1, floor(kbps / (log2(bins) * frame_rate / 1000)))`, capped at the number of
     /// quantizers. Errors if the model was not trained for this bandwidth.

@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-use crate::aac::{AacCodec, AacSettings};
+use crate::aac::{AacCodec, AacProfile, AacSettings};
 use crate::codec::Codec;
 use crate::encodec::{Bandwidth, EncodecCodec, Models};
 use crate::gzip::GzipCodec;
 use crate::lyra::{Bitrate, LyraCodec};
 use crate::opus::{OpusCodec, OpusSettings};
 use crate::stored::StoredCodec;
+use crate::{Error, Result};
 
 /// How hard to compress.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,6 +45,50 @@ impl Default for Level {
 }
 
 impl Level {
+    /// The level named `level` (`ultra`, `compact`, `standard`, `lossless`, `off`) with `codec`
+    /// (Ultra: `ecdc` (default) or `lyra`, and `opus` means Compact; Standard: `aac` (default),
+    /// `he-aac` or `he-aac-v2`) at `kbps` (the codec's default when `None`): what the command
+    /// line's flags and the bindings' arguments name.
+    pub fn from_names(level: &str, codec: Option<&str>, kbps: Option<f32>) -> Result<Level> {
+        let codec = codec.map(str::to_ascii_lowercase);
+        let unknown = |what: &str| Error::Setting(format!("no {what} for level {level:?}: {codec:?}"));
+        let level = match (level.to_ascii_lowercase().as_str(), codec.as_deref()) {
+            ("ultra" | "compact", Some("opus")) | ("compact", None) => Level::Compact(match kbps {
+                Some(kbps) => OpusSettings::from_kbps(kbps)?,
+                None => OpusSettings::default(),
+            }),
+            ("ultra", None | Some("ecdc" | "encodec")) => {
+                Level::Ultra(Ultra::Encodec(Bandwidth::try_from_kbps(kbps.unwrap_or(6.0))?))
+            }
+            ("ultra", Some("lyra")) => {
+                Level::Ultra(Ultra::Lyra(Bitrate::try_from_kbps(kbps.unwrap_or(6.0))?))
+            }
+            ("ultra" | "compact", Some(_)) => return Err(unknown("codec (ecdc, lyra or opus)")),
+            ("standard", codec) => {
+                let (profile, default_kbps) = match codec {
+                    None | Some("aac" | "lc" | "aac-lc") => (AacProfile::Lc, 64),
+                    Some("he-aac" | "he-aac-v1" | "he-v1") => (AacProfile::HeV1, 32),
+                    Some("he-aac-v2" | "he-v2") => (AacProfile::HeV2, 24),
+                    Some(_) => return Err(unknown("AAC flavour (aac, he-aac or he-aac-v2)")),
+                };
+                let kbps = kbps.unwrap_or(default_kbps as f32);
+                if kbps.fract() != 0.0 || !(0.0..=u32::MAX as f32).contains(&kbps) {
+                    return Err(Error::Setting(format!("an AAC bitrate in whole kbps, not {kbps}")));
+                }
+                Level::Standard(AacSettings::new(profile, kbps as u32)?)
+            }
+            ("lossless", None | Some("gzip")) => Level::Lossless,
+            ("off", None | Some("stored")) => Level::Off,
+            ("lossless" | "off", Some(_)) => return Err(unknown("codec")),
+            (other, _) => {
+                return Err(Error::Setting(format!(
+                    "no level {other:?}: ultra, compact, standard, lossless or off"
+                )))
+            }
+        };
+        Ok(level)
+    }
+
     /// The level's name: `ultra`, `compact`, `standard`, `lossless` or `off`.
     pub fn name(&self) -> &'static str {
         match self {

@@ -115,6 +115,12 @@ impl Compressor {
         self
     }
 
+    /// Whether a file of `size` bytes is compressed at all: smaller ones are stored as they
+    /// are (the minimum size).
+    pub fn should_compress(&self, size: u64) -> bool {
+        size >= self.min_size
+    }
+
     /// The level asked for.
     pub fn level(&self) -> Level {
         self.level
@@ -188,7 +194,7 @@ impl Compressor {
         let probe = probe(source, &self.models).map_err(|e| source.name(e))?;
         let mut reasons = Vec::new();
         let mut outcome = None;
-        if probe.size < self.min_size {
+        if !self.should_compress(probe.size) {
             reasons.push(format!("{} bytes is below the {}-byte minimum", probe.size, self.min_size));
             outcome = Some(("stored", emit(Attempt::Keep)?));
         } else {

@@ -50,6 +50,11 @@ impl Bitrate {
             .find(|b| (b.kbps() - kbps).abs() < 0.05 || (b.kbps().floor() - kbps).abs() < 1e-6)
     }
 
+    /// [`Bitrate::from_kbps`], or an error naming the bitrates there are.
+    pub fn try_from_kbps(kbps: f32) -> crate::Result<Self> {
+        Self::from_kbps(kbps).ok_or_else(|| super::LyraError::Bitrate(kbps).into())
+    }
+
     /// The bitrate whose packets have `bits` bits.
     pub fn from_bits(bits: usize) -> Option<Self> {
         Self::ALL.into_iter().find(|b| b.bits() == bits)

@@ -7,6 +7,8 @@
 mod decoder;
 pub(crate) mod head;
 #[cfg(feature = "opus")]
+pub(crate) mod live;
+#[cfg(feature = "opus")]
 mod stream;
 
 use std::io::Write;
@@ -34,6 +36,15 @@ impl OpusSettings {
             return Err(Error::Bitrate { codec: "Opus".into(), kbps, min, max });
         }
         Ok(Self { kbps })
+    }
+
+    /// [`OpusSettings::new`] from a bitrate in kbps that must be whole.
+    pub fn from_kbps(kbps: f32) -> Result<Self> {
+        let whole = kbps.round();
+        if whole != kbps || !kbps.is_finite() {
+            return Err(Error::Opus(format!("a bitrate in whole kbps (6 to 64), not {kbps}")));
+        }
+        Self::new(whole.clamp(0.0, u32::MAX as f32) as u32)
     }
 }
 

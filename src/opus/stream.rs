@@ -54,7 +54,7 @@ fn channels(n: usize) -> opus::Channels {
 }
 
 /// PCM in (any rate, any channels: mixed to at most two), an Ogg Opus file out.
-pub(crate) struct OggOpusEncoder<'a> {
+pub(crate) struct OggOpusEncoder<W: Write> {
     source_rate: u32,
     /// `None` once finished.
     converter: Option<StreamingConverter>,
@@ -65,7 +65,9 @@ pub(crate) struct OggOpusEncoder<'a> {
     pending: Vec<f32>,
     /// The last packet made, held back so that the final one carries the end of stream.
     held: Option<Vec<u8>>,
-    writer: PacketWriter<'static, &'a mut dyn Write>,
+    writer: PacketWriter<'static, W>,
+    /// Whether every push ends with a page (live streams), rather than a page a second.
+    page_per_push: bool,
     /// Audio packets made (written or held).
     packets: u64,
     /// Coded-rate samples per channel taken in.
@@ -76,8 +78,8 @@ pub(crate) struct OggOpusEncoder<'a> {
     step: u64,
 }
 
-impl<'a> OggOpusEncoder<'a> {
-    pub fn new(settings: OpusSettings, pcm: PcmSpec, out: &'a mut dyn Write) -> Result<Self> {
+impl<W: Write> OggOpusEncoder<W> {
+    pub fn new(settings: OpusSettings, pcm: PcmSpec, out: W) -> Result<Self> {
         if pcm.channels == 0 || pcm.sample_rate == 0 {
             return Err(Error::Opus(format!(
                 "no audio ({} channels at {} Hz)",
@@ -116,6 +118,7 @@ impl<'a> OggOpusEncoder<'a> {
             pending: Vec::new(),
             held: None,
             writer,
+            page_per_push: false,
             packets: 0,
             length: 0,
             lookahead,
@@ -128,11 +131,14 @@ impl<'a> OggOpusEncoder<'a> {
         let frame_values = self.frame * self.channels;
         let whole = self.pending.len() / frame_values * frame_values;
         let mut buffer = [0u8; MAX_PACKET];
-        for frame in self.pending[..whole].chunks_exact(frame_values) {
+        let frames = whole / frame_values;
+        for (i, frame) in self.pending[..whole].chunks_exact(frame_values).enumerate() {
             let n = self.encoder.encode_float(frame, &mut buffer).map_err(opus_error("encode"))?;
             if let Some(previous) = self.held.replace(buffer[..n].to_vec()) {
                 // `packets` counts the held one too: the previous packet is number packets - 1.
-                let end = match self.packets.is_multiple_of(PACKETS_PER_PAGE) {
+                let page_full = self.packets.is_multiple_of(PACKETS_PER_PAGE);
+                let push_done = self.page_per_push && i + 1 == frames;
+                let end = match page_full || push_done {
                     true => PacketWriteEndInfo::EndPage,
                     false => PacketWriteEndInfo::NormalPacket,
                 };
@@ -145,22 +151,18 @@ impl<'a> OggOpusEncoder<'a> {
         Ok(())
     }
 
-    fn take(&mut self, pcm: Vec<Vec<f32>>) {
-        self.length += pcm.first().map_or(0, Vec::len) as u64;
-        self.pending.extend(interleave(&pcm));
-    }
-}
-
-impl Encoder for OggOpusEncoder<'_> {
-    fn push_pcm(&mut self, pcm: &[Vec<f32>]) -> Result<()> {
-        let audio = Audio { sample_rate: self.source_rate, channels: pcm.to_vec() };
-        let converter = self.converter.as_mut().ok_or_else(|| Error::Opus("push after finish".into()))?;
-        let converted = converter.push(&audio)?;
-        self.take(converted);
-        self.encode_frames()
+    /// The same encoder ending a page at every push (a live stream's pages go out at once).
+    pub fn page_per_push(self) -> Self {
+        Self { page_per_push: true, ..self }
     }
 
-    fn finish(mut self: Box<Self>) -> Result<()> {
+    /// Where the pages go.
+    pub fn output_mut(&mut self) -> &mut W {
+        self.writer.inner_mut()
+    }
+
+    /// Ends the stream: the last packet, on the end-of-stream page; returns the output.
+    pub fn end(mut self) -> Result<W> {
         let tail = match self.converter.take() {
             Some(converter) => converter.finish()?,
             None => Vec::new(),
@@ -175,14 +177,35 @@ impl Encoder for OggOpusEncoder<'_> {
         let end = (self.lookahead + self.length) * self.step;
         let last = self.held.take().ok_or_else(|| Error::Opus("no packet was coded".into()))?;
         self.writer.write_packet(last, SERIAL, PacketWriteEndInfo::EndStream, end).map_err(write_error)?;
-        self.writer.inner_mut().flush().map_err(write_error)
+        let mut out = self.writer.into_inner();
+        out.flush().map_err(write_error)?;
+        Ok(out)
+    }
+
+    fn take(&mut self, pcm: Vec<Vec<f32>>) {
+        self.length += pcm.first().map_or(0, Vec::len) as u64;
+        self.pending.extend(interleave(&pcm));
     }
 }
 
-/// An Ogg Opus file's PCM, at the source's rate when Opus codes at it (else 48 kHz), trimmed
-/// of the encoder's delay and the last packet's padding.
-pub(crate) struct OggOpusDecoder {
-    reader: PacketReader<BufReader<Box<dyn ReadSeek>>>,
+impl<W: Write> Encoder for OggOpusEncoder<W> {
+    fn push_pcm(&mut self, pcm: &[Vec<f32>]) -> Result<()> {
+        let audio = Audio { sample_rate: self.source_rate, channels: pcm.to_vec() };
+        let converter = self.converter.as_mut().ok_or_else(|| Error::Opus("push after finish".into()))?;
+        let converted = converter.push(&audio)?;
+        self.take(converted);
+        self.encode_frames()
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        self.end().map(drop)
+    }
+}
+
+/// One Ogg Opus stream's packets to PCM: its header read, then each audio packet decoded and
+/// trimmed (pre-skip at the start, the end granule at the end). Files and live streams both
+/// decode through it.
+pub(crate) struct PacketDecoding {
     serial: u32,
     decoder: RawDecoder,
     rate: u32,
@@ -196,54 +219,50 @@ pub(crate) struct OggOpusDecoder {
     skip: u64,
     /// Samples per channel decoded so far, pre-skip included, at the output rate.
     decoded: u64,
-    /// Decoded samples not yet given out, interleaved.
-    ready: Vec<f32>,
-    done: bool,
-    /// Samples per channel in all, from the end-of-stream page's granule position.
-    len: Option<u64>,
+    pre_skip: u64,
 }
 
-impl OggOpusDecoder {
-    pub fn new(mut input: Box<dyn ReadSeek>, enhancement: OpusEnhancement) -> Result<Self> {
-        let end = end_granule(&mut input).map_err(|source| Error::Io { path: "<input>".into(), source })?;
-        let mut reader = PacketReader::new(BufReader::new(input));
-        let first = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("empty Ogg stream".into()))?;
-        let head = OpusHead::parse(&first.data)?;
-        let serial = first.stream_serial();
-        let tags = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("no OpusTags packet".into()))?;
+impl PacketDecoding {
+    /// The decoding of the stream whose first two packets (OpusHead, OpusTags) are these.
+    pub fn new(head: &ogg::Packet, tags: &ogg::Packet, enhancement: OpusEnhancement) -> Result<Self> {
+        let parsed = OpusHead::parse(&head.data)?;
         head::check_tags(&tags.data)?;
-        let rate = coding_rate(head.input_rate);
-        let channels = head.channels as usize;
-        let decoder = RawDecoder::new(rate, channels, enhancement)?;
+        let rate = coding_rate(parsed.input_rate);
+        let channels = parsed.channels as usize;
         let step = (GRANULE_RATE / rate) as u64;
-        let skip = head.pre_skip as u64 / step;
-        let len = end.filter(|e| e.0 == serial).map(|e| (e.1.saturating_sub(head.pre_skip as u64)) / step);
         Ok(Self {
-            reader,
-            serial,
-            decoder,
+            serial: head.stream_serial(),
+            decoder: RawDecoder::new(rate, channels, enhancement)?,
             rate,
             channels,
             step,
-            gain: head.gain(),
+            gain: parsed.gain(),
             buffer: vec![0f32; rate as usize / MAX_PACKET_SECONDS_INV * channels],
-            skip,
+            skip: parsed.pre_skip as u64 / step,
             decoded: 0,
-            ready: Vec::new(),
-            done: false,
-            len,
+            pre_skip: parsed.pre_skip as u64,
         })
     }
 
-    /// Decodes the next packet of the stream into `ready`; false at its end.
-    fn decode_packet(&mut self) -> Result<bool> {
-        let packet = loop {
-            match next_packet(&mut self.reader)? {
-                None => return Ok(false),
-                Some(p) if p.stream_serial() == self.serial => break p,
-                Some(_) => {} // another logical stream (multiplexed): not ours
-            }
-        };
+    pub fn sample_rate(&self) -> u32 {
+        self.rate
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Samples per channel of a stream whose end granule is `granule`.
+    fn length(&self, granule: u64) -> u64 {
+        granule.saturating_sub(self.pre_skip) / self.step
+    }
+
+    /// Decodes `packet` (skipped if of another logical stream) onto `ready`, interleaved;
+    /// returns whether it ended the stream.
+    pub fn decode(&mut self, packet: &ogg::Packet, ready: &mut Vec<f32>) -> Result<bool> {
+        if packet.stream_serial() != self.serial {
+            return Ok(false); // another logical stream (multiplexed): not ours
+        }
         let n = self.decoder.decode(&packet.data, &mut self.buffer)?;
         let mut start = 0;
         let mut end = n as u64;
@@ -259,8 +278,40 @@ impl OggOpusDecoder {
         self.decoded += n as u64;
         let gain = self.gain;
         let values = &self.buffer[start as usize * self.channels..end.max(start) as usize * self.channels];
-        self.ready.extend(values.iter().map(|v| v * gain));
-        Ok(!packet.last_in_stream())
+        ready.extend(values.iter().map(|v| v * gain));
+        Ok(packet.last_in_stream())
+    }
+}
+
+/// An Ogg Opus file's PCM, at the source's rate when Opus codes at it (else 48 kHz), trimmed
+/// of the encoder's delay and the last packet's padding.
+pub(crate) struct OggOpusDecoder {
+    reader: PacketReader<BufReader<Box<dyn ReadSeek>>>,
+    stream: PacketDecoding,
+    /// Decoded samples not yet given out, interleaved.
+    ready: Vec<f32>,
+    done: bool,
+    /// Samples per channel in all, from the end-of-stream page's granule position.
+    len: Option<u64>,
+}
+
+impl OggOpusDecoder {
+    pub fn new(mut input: Box<dyn ReadSeek>, enhancement: OpusEnhancement) -> Result<Self> {
+        let end = end_granule(&mut input).map_err(|source| Error::Io { path: "<input>".into(), source })?;
+        let mut reader = PacketReader::new(BufReader::new(input));
+        let head = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("empty Ogg stream".into()))?;
+        let tags = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("no OpusTags packet".into()))?;
+        let stream = PacketDecoding::new(&head, &tags, enhancement)?;
+        let len = end.filter(|e| e.0 == stream.serial).map(|e| stream.length(e.1));
+        Ok(Self { reader, stream, ready: Vec::new(), done: false, len })
+    }
+
+    /// Decodes the next packet of the stream into `ready`; false at its end.
+    fn decode_packet(&mut self) -> Result<bool> {
+        match next_packet(&mut self.reader)? {
+            None => Ok(false),
+            Some(packet) => Ok(!self.stream.decode(&packet, &mut self.ready)?),
+        }
     }
 }
 
@@ -293,11 +344,11 @@ fn next_packet<R: std::io::Read + std::io::Seek>(
 
 impl PcmDecoder for OggOpusDecoder {
     fn sample_rate(&self) -> u32 {
-        self.rate
+        self.stream.rate
     }
 
     fn channels(&self) -> usize {
-        self.channels
+        self.stream.channels
     }
 
     fn len_hint(&self) -> Option<usize> {
@@ -305,14 +356,15 @@ impl PcmDecoder for OggOpusDecoder {
     }
 
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
-        while !self.done && self.ready.len() < frames.max(1) * self.channels {
+        let channels = self.stream.channels;
+        while !self.done && self.ready.len() < frames.max(1) * channels {
             self.done = !self.decode_packet()?;
         }
         if self.ready.is_empty() {
             return Ok(None);
         }
-        let take = self.ready.len().min(frames.max(1) * self.channels);
-        let out = deinterleave(&self.ready[..take], self.channels);
+        let take = self.ready.len().min(frames.max(1) * channels);
+        let out = deinterleave(&self.ready[..take], channels);
         self.ready.drain(..take);
         Ok(Some(out))
     }

@@ -54,7 +54,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     if args.codec == CodecName::Lyra {
         return run_lyra(args, ui);
     }
-    let bandwidth = choice::encodec_bandwidth(args.bandwidth)?;
+    let bandwidth = encodec::Bandwidth::try_from_kbps(args.bandwidth)?;
     let files = ui.resolve_model(&args.model)?;
     let start = Instant::now();
     let mut model = Encodec::from_files_with(&files, args.dtype)?;
@@ -129,7 +129,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
 /// Lyra: the batch encode (encoder and quantizer) and decode (quantizer and LyraGAN), best of
 /// `--repeat`, as time per 20 ms frame and times real time.
 fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
-    let bitrate = choice::lyra_bitrate(args.bandwidth)?;
+    let bitrate = encodec::lyra::Bitrate::try_from_kbps(args.bandwidth)?;
     let start = Instant::now();
     let lyra = Lyra::bundled()?;
     let load_s = start.elapsed().as_secs_f64();

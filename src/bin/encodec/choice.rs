@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use encodec::lyra::{Bitrate, LyraError};
-use encodec::{Bandwidth, Error, OpusSettings};
+use encodec::OpusSettings;
 
 /// A neural codec the command line writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -45,26 +44,4 @@ pub fn kbps(text: &str) -> Result<f32, String> {
         Ok(kbps) if kbps.is_finite() && kbps > 0.0 => Ok(kbps),
         _ => Err(format!("{text:?} is not a bitrate in kbps")),
     }
-}
-
-/// EnCodec's bandwidth of `kbps` (1.5, 3, 6, 12 or 24).
-pub fn encodec_bandwidth(kbps: f32) -> encodec::Result<Bandwidth> {
-    Bandwidth::from_kbps(kbps).ok_or_else(|| Error::UnsupportedBandwidth {
-        requested: kbps,
-        supported: Bandwidth::ALL.iter().map(|b| b.kbps()).collect(),
-    })
-}
-
-/// Opus settings at `kbps` (a whole number, 6 to 64).
-pub fn opus_settings(kbps: f32) -> encodec::Result<OpusSettings> {
-    let whole = kbps.round();
-    if whole != kbps {
-        return Err(Error::Opus(format!("a bitrate in whole kbps (6 to 64), not {kbps}")));
-    }
-    OpusSettings::new(whole as u32)
-}
-
-/// Lyra's bitrate of `kbps` (3.2, 6 or 9.2).
-pub fn lyra_bitrate(kbps: f32) -> encodec::Result<Bitrate> {
-    Bitrate::from_kbps(kbps).ok_or_else(|| LyraError::Bitrate(kbps).into())
 }

@@ -8,8 +8,8 @@ use clap::ValueEnum;
 use encodec::codec;
 use encodec::encodec::Models;
 use encodec::hub::HubOptions;
-use encodec::levels::{Compressor, Level, Ultra, DEFAULT_MIN_SIZE};
-use encodec::{registry, AacProfile, AacSettings, Error};
+use encodec::levels::{Compressor, Level, DEFAULT_MIN_SIZE};
+use encodec::{registry, Error};
 
 use crate::choice::{self, CodecName};
 use crate::quality;
@@ -67,31 +67,19 @@ enum AacName {
 impl LevelArgs {
     /// The compressor these settings describe.
     pub fn compressor(&self, ui: &Ui) -> encodec::Result<Compressor> {
-        let codec = match self.level {
-            LevelName::Compact => CodecName::Opus,
-            _ => self.codec,
-        };
-        let kbps = self.bandwidth.unwrap_or(codec.default_kbps());
-        let level = match (self.level, codec) {
-            (LevelName::Ultra | LevelName::Compact, CodecName::Opus) => {
-                Level::Compact(choice::opus_settings(kbps)?)
+        let level = match self.level {
+            LevelName::Standard => {
+                let aac = self.aac.to_possible_value().expect("a named value");
+                Level::from_names("standard", Some(aac.get_name()), self.kbps.map(|k| k as f32))?
             }
-            (LevelName::Ultra | LevelName::Compact, CodecName::Ecdc) => {
-                Level::Ultra(Ultra::Encodec(choice::encodec_bandwidth(kbps)?))
+            LevelName::Ultra => {
+                let codec = self.codec.to_possible_value().expect("a named value");
+                Level::from_names("ultra", Some(codec.get_name()), self.bandwidth)?
             }
-            (LevelName::Ultra | LevelName::Compact, CodecName::Lyra) => {
-                Level::Ultra(Ultra::Lyra(choice::lyra_bitrate(kbps)?))
+            level => {
+                let name = level.to_possible_value().expect("a named value");
+                Level::from_names(name.get_name(), None, self.bandwidth)?
             }
-            (LevelName::Standard, _) => {
-                let (profile, default_kbps) = match self.aac {
-                    AacName::Lc => (AacProfile::Lc, 64),
-                    AacName::HeV1 => (AacProfile::HeV1, 32),
-                    AacName::HeV2 => (AacProfile::HeV2, 24),
-                };
-                Level::Standard(AacSettings::new(profile, self.kbps.unwrap_or(default_kbps))?)
-            }
-            (LevelName::Lossless, _) => Level::Lossless,
-            (LevelName::Off, _) => Level::Off,
         };
         Ok(Compressor::new(level, models(self.model.clone(), ui)).with_min_size(self.min_size))
     }

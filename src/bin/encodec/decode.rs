@@ -101,7 +101,7 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
 
 /// Lyra (16 kHz mono) through the codec interface.
 fn decode_lyra(args: Args, reader: BufReader<File>, container: Container, ui: &Ui) -> encodec::Result<()> {
-    let bitrate = choice::lyra_bitrate(args.bandwidth.unwrap_or(6.0))?;
+    let bitrate = encodec::lyra::Bitrate::try_from_kbps(args.bandwidth.unwrap_or(6.0))?;
     let lyra = LyraCodec::new(bitrate).container(container);
     let pcm = pcm_of(lyra.decoder(Box::new(reader))?);
     decode_stream(args, pcm, ui)

@@ -54,14 +54,14 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     };
     let kbps = args.bandwidth.unwrap_or(codec.default_kbps());
     match codec {
-        CodecName::Ecdc => encode_ecdc(&args, choice::encodec_bandwidth(kbps)?, ui),
+        CodecName::Ecdc => encode_ecdc(&args, encodec::Bandwidth::try_from_kbps(kbps)?, ui),
         CodecName::Lyra => {
             // Any input, mixed to mono and resampled to 16 kHz.
-            let bitrate = choice::lyra_bitrate(kbps)?;
+            let bitrate = encodec::lyra::Bitrate::try_from_kbps(kbps)?;
             let container = if args.framed { Container::Framed } else { Container::Raw };
             encode_with(&LyraCodec::new(bitrate).container(container), &args, ui)
         }
-        CodecName::Opus => encode_with(&OpusCodec::new(choice::opus_settings(kbps)?), &args, ui),
+        CodecName::Opus => encode_with(&OpusCodec::new(encodec::OpusSettings::from_kbps(kbps)?), &args, ui),
     }
 }
 

@@ -1,0 +1,238 @@
+"""encodec_rs end to end: every level round trip, the stats keys, async calls concurrent with
+each other and with the event loop, live streams equal to whole-file decoding, and a real
+WebSocket round trip on 127.0.0.1."""
+
+import asyncio
+import concurrent.futures
+import importlib.util
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import encodec_rs
+from encodec_rs import Compressor, EncodecError, StreamDecoder, StreamEncoder
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+CLIP = (ROOT / "tests/fixtures/samples/speech-espeak-22k.wav").read_bytes()  # 5.55 s, 22.05 kHz
+TEST_MODEL = str(ROOT / "weights/test-24khz")  # EnCodec's architecture, test weights
+SECONDS = 122_440 / 22_050
+
+
+def clip_pcm():
+    return Compressor(level="off").decompress(CLIP)
+
+
+@pytest.mark.parametrize(
+    "level, codec, expect_codec, rate",
+    [
+        ("ultra", None, "ecdc", 24_000),
+        ("ultra", "lyra", "lyra", 16_000),
+        ("compact", None, "opus", 48_000),
+        ("standard", None, "aac", 22_050),
+        ("standard", "he-aac", "aac", 22_050),
+        ("lossless", None, "gzip", 22_050),
+        ("off", None, "stored", 22_050),
+    ],
+)
+def test_every_level_round_trips(level, codec, expect_codec, rate):
+    compressor = Compressor(level=level, codec=codec, model=TEST_MODEL)
+    packed = compressor.compress(CLIP)
+    meta = packed.metadata
+    assert set(meta) == {
+        "codec", "level", "is_compressed", "original_size", "compressed_size", "ratio",
+        "duration_s", "fallback_reason",
+    }
+    assert meta["codec"] == expect_codec and meta["fallback_reason"] is None
+    assert meta["original_size"] == len(CLIP) and meta["compressed_size"] == len(packed.data)
+    assert meta["is_compressed"] == (expect_codec != "stored")
+    assert abs(meta["duration_s"] - SECONDS) < 1e-6
+    audio = compressor.decompress(packed.data)
+    assert audio.sample_rate == rate and audio.samples.dtype == np.float32
+    assert audio.samples.shape[0] == 1
+    assert abs(audio.samples.shape[1] / rate - SECONDS) < 0.03
+    if expect_codec in ("gzip", "stored"):  # lossless: the very samples
+        np.testing.assert_array_equal(audio.samples, clip_pcm().samples)
+    wav = audio.to_wav()
+    assert wav[:4] == b"RIFF" and np.array_equal(
+        compressor.decompress(wav).samples.shape, audio.samples.shape
+    )
+
+
+def test_ultra_falls_back_to_lyra_without_a_model():
+    compressor = Compressor(level="ultra", model=str(ROOT / "no-such-folder"))
+    meta = compressor.compress(CLIP).metadata
+    assert meta["codec"] == "lyra" and "no-such-folder" in meta["fallback_reason"]
+
+
+def test_stats_have_the_backend_keys():
+    compressor = Compressor(level="compact", min_size=1024)
+    assert not compressor.should_compress(1023) and compressor.should_compress(1024)
+    compressor.compress(CLIP)
+    compressor.compress(CLIP)
+    stats = compressor.get_stats()
+    for key in ("algorithm", "total_compressed", "total_original_bytes", "total_compressed_bytes",
+                "average_ratio", "min_size_threshold"):
+        assert key in stats, key
+    assert stats == compressor.stats()
+    assert stats["algorithm"] == "compact (Opus 12 kbps)"
+    assert stats["total_compressed"] == 2 and stats["total_original_bytes"] == 2 * len(CLIP)
+    assert stats["min_size_threshold"] == 1024 and stats["average_ratio"] > 10
+    assert stats["by_codec"]["opus"]["files"] == 2
+
+
+def test_small_files_are_stored():
+    packed = Compressor(level="compact", min_size=10**7).compress(CLIP)
+    assert packed.data == CLIP and packed.metadata["is_compressed"] is False
+
+
+def test_errors_are_exceptions_with_the_reason():
+    with pytest.raises(EncodecError, match="no level"):
+        Compressor(level="extreme")
+    with pytest.raises(EncodecError, match="bandwidth|kbps"):
+        Compressor(level="ultra", bandwidth=7)
+    compressor = Compressor(level="compact")
+    with pytest.raises(EncodecError, match="decode"):
+        compressor.compress(bytes(range(256)) * 40)
+    cut = compressor.compress(CLIP).data[:500]
+    with pytest.raises(EncodecError):
+        compressor.decompress(cut)
+    with pytest.raises(EncodecError, match="length"):
+        StreamEncoder(codec="ecdc")
+    decoder = StreamDecoder(codec="lyra")
+    decoder.push(b"\x00" * 20)
+    with pytest.raises(EncodecError, match="packet"):
+        decoder.finish()
+    with pytest.raises(EncodecError, match="finished"):
+        decoder.push(b"\x00")
+    with pytest.raises(EncodecError, match="dimensions"):
+        StreamEncoder().push(np.zeros((1, 1, 320), dtype=np.float32))
+    with pytest.raises(EncodecError, match="channels"):
+        StreamEncoder(channels=1).push(np.zeros((2, 320), dtype=np.float32))
+
+
+def test_async_calls_run_concurrently_off_the_event_loop():
+    compressor = Compressor(level="ultra", codec="lyra")
+    expected = compressor.compress(CLIP).data
+
+    async def main():
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker():
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        tick_task = asyncio.create_task(ticker())
+        packed = await asyncio.gather(*(compressor.compress_async(CLIP) for _ in range(4)))
+        audio = await asyncio.gather(*(compressor.decompress_async(p.data) for p in packed))
+        done.set()
+        await tick_task
+        return packed, audio, ticks
+
+    packed, audio, ticks = asyncio.run(main())
+    assert all(p.data == expected for p in packed)
+    assert all(a.samples.shape == audio[0].samples.shape for a in audio)
+    # The loop kept running while four compressions ran (the GIL was released).
+    assert ticks > 10, ticks
+
+
+def live_encode(codec, pcm, rate, bandwidth=None):
+    """The messages a StreamEncoder gives for `pcm` pushed 20 ms at a time."""
+    encoder = StreamEncoder(codec=codec, bandwidth=bandwidth, sample_rate=rate,
+                            channels=pcm.shape[0])
+    step = rate // 50
+    messages = [encoder.push(pcm[:, at:at + step]) for at in range(0, pcm.shape[1], step)]
+    messages.append(encoder.finish())
+    return [m for m in messages if m]
+
+
+def live_decode(codec, pieces, bandwidth=None):
+    decoder = StreamDecoder(codec=codec, bandwidth=bandwidth)
+    parts = [decoder.push(piece) for piece in pieces]
+    parts.append(decoder.finish())
+    return np.concatenate([p for p in parts if p.size], axis=1), decoder.sample_rate
+
+
+@pytest.mark.parametrize("codec", ["lyra", "opus"])
+def test_live_stream_decodes_as_the_whole_stream(codec):
+    source = clip_pcm()
+    messages = live_encode(codec, source.samples, source.sample_rate)
+    stream = b"".join(messages)
+    whole, rate = live_decode(codec, [stream])
+    odd = [stream[i:i + 5] for i in range(0, len(stream), 5)]
+    np.testing.assert_array_equal(live_decode(codec, odd)[0], whole)
+    assert abs(whole.shape[1] / rate - SECONDS) < 0.03
+    if codec == "opus":  # the stream is an Ogg Opus file the library decodes alike
+        np.testing.assert_array_equal(Compressor().decompress(stream).samples, whole)
+
+
+def test_streams_share_the_model_across_threads():
+    source = clip_pcm().samples[:, :22_050]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: b"".join(live_encode("lyra", source, 22_050)), range(8)))
+    assert all(r == results[0] for r in results) and len(results[0]) > 0
+
+
+def load_backend():
+    """examples/tts_backend.py, the README's backend, as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "tts_backend", pathlib.Path(__file__).parents[1] / "examples/tts_backend.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_backend_example_caches_with_fallback():
+    backend = load_backend()
+    data, meta = asyncio.run(backend.cache_tts(CLIP))
+    assert meta["is_compressed"] and meta["codec"] == "lyra" and len(data) < len(CLIP) / 40
+    data, meta = asyncio.run(backend.cache_tts(b"ID3" + bytes(5000)))  # not decodable audio
+    assert data[:3] == b"ID3" and meta["is_compressed"] is False and meta["error"]
+    data, meta = asyncio.run(backend.cache_tts(b"tiny"))
+    assert data == b"tiny" and meta["is_compressed"] is False
+    assert backend.stats()["total_compressed"] == 1
+
+
+def test_websocket_round_trip_on_loopback():
+    from websockets.asyncio.client import connect
+    from websockets.asyncio.server import serve
+
+    backend = load_backend()
+    source = clip_pcm()
+
+    async def handler(websocket):
+        codec = await websocket.recv()
+        await backend.stream_speech(websocket, source.samples, source.sample_rate, codec)
+
+    async def client(port, codec):
+        decoder = StreamDecoder(codec=codec)
+        received, played = [], []
+        async with connect(f"ws://127.0.0.1:{port}") as ws:
+            await ws.send(codec)
+            while isinstance(message := await ws.recv(), bytes):
+                received.append(message)
+                pcm = decoder.push(message)
+                if pcm.size:
+                    played.append(pcm)
+            end = json.loads(message)
+        played.append(decoder.finish())
+        assert end["type"] == "end" and end["codec"] == codec and "algorithm" in end["stats"]
+        return b"".join(received), np.concatenate([p for p in played if p.size], axis=1)
+
+    async def main():
+        async with serve(handler, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            return [await client(port, codec) for codec in ("lyra", "opus")]
+
+    (lyra_bytes, lyra_played), (opus_bytes, opus_played) = asyncio.run(main())
+    np.testing.assert_array_equal(lyra_played, live_decode("lyra", [lyra_bytes])[0])
+    np.testing.assert_array_equal(opus_played, Compressor().decompress(opus_bytes).samples)
+    assert abs(opus_played.shape[1] / 48_000 - SECONDS) < 1e-3
+
+
+def test_version():
+    assert encodec_rs.__version__ == "0.1.0"
