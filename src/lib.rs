@@ -30,7 +30,8 @@
 //! quantizer, [`Encodec`], streaming, codes, the [`ecdc`] container); `kernels` ← [`lyra`]
 //! (Lyra v2's streaming int8/f32 layers, quantizer, packets and files) ← [`codec`] (the
 //! [`Codec`] interface; EnCodec, Lyra, AAC, gzip and stored behind it) ← [`levels`] (cache levels as
-//! chains of codecs) ← [`cache`] (folder migration and statistics). [`audio`] reads, converts
+//! chains of codecs) ← [`cache`] (folder migration and statistics); [`live`] streams Lyra
+//! packets and Ogg Opus pages for sockets. [`audio`] reads, converts
 //! and writes PCM; `hub` finds weights (feature `hub`).
 
 mod aac;

@@ -431,3 +431,37 @@ fn stereo_music_keeps_its_length_and_channels() {
     let (max_abs, snr) = audio_error(&decoded.channels, &input.channels);
     assert!(snr > 15.0 && max_abs < 0.5, "stereo, both channels: {snr:.1} dB, {max_abs}");
 }
+
+/// The names the command line and the bindings give map to the levels, defaults filled in;
+/// a name or bitrate that fits nothing is an error naming what there is.
+#[test]
+fn levels_from_names() {
+    let named = |level, codec, kbps| Level::from_names(level, codec, kbps);
+    assert_eq!(named("ultra", None, None).unwrap(), Level::Ultra(Ultra::Encodec(Bandwidth::Kbps6)));
+    assert_eq!(named("Ultra", Some("lyra"), Some(3.2)).unwrap(), Level::Ultra(Ultra::Lyra(Bitrate::Kbps3_2)));
+    assert_eq!(
+        named("ultra", Some("opus"), Some(16.0)).unwrap(),
+        Level::Compact(OpusSettings::new(16).unwrap())
+    );
+    assert_eq!(named("compact", None, None).unwrap(), Level::Compact(OpusSettings::default()));
+    assert_eq!(named("standard", None, None).unwrap(), Level::Standard(AacSettings::default()));
+    assert_eq!(
+        named("standard", Some("he-aac-v2"), None).unwrap(),
+        Level::Standard(AacSettings::new(AacProfile::HeV2, 24).unwrap())
+    );
+    assert_eq!(named("lossless", None, None).unwrap(), Level::Lossless);
+    assert_eq!(named("off", Some("stored"), None).unwrap(), Level::Off);
+    for (level, codec, kbps, says) in [
+        ("extreme", None, None, "no level"),
+        ("ultra", Some("mp3"), None, "ecdc, lyra or opus"),
+        ("ultra", None, Some(7.0), "7"),
+        ("ultra", Some("lyra"), Some(12.0), "12"),
+        ("compact", None, Some(6.5), "whole kbps"),
+        ("standard", Some("vorbis"), None, "AAC flavour"),
+        ("standard", None, Some(8.0), "16"),
+        ("lossless", Some("ecdc"), None, "codec"),
+    ] {
+        let error = named(level, codec, kbps).unwrap_err().to_string();
+        assert!(error.contains(says), "{level} {codec:?} {kbps:?}: {error}");
+    }
+}

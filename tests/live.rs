@@ -175,4 +175,3 @@ fn an_endless_ogg_packet_is_refused() {
     let error = forged.chunks(4096).find_map(|piece| decoder.push(piece).err()).expect("an error");
     assert!(error.to_string().contains("longer than"), "{error}");
 }
-
