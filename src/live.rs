@@ -20,8 +20,9 @@
 //! # Ok(()) }
 //! ```
 
-use crate::audio::{Audio, StreamingConverter};
-use crate::lyra::{Bitrate, Lyra, LyraDecoder, LyraEncoder, LyraError};
+use crate::codec::{Encoder, PcmSpec};
+use crate::lyra::codec::LyraFileEncoder;
+use crate::lyra::{Bitrate, Lyra, LyraDecoder, LyraError};
 use crate::{Error, OpusSettings, Result};
 
 /// What a live stream is coded with.
@@ -67,14 +68,8 @@ pub struct LiveEncoder {
     channels: usize,
 }
 
-// One per stream, moved rarely: boxing the larger variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
 enum EncoderKind {
-    Lyra {
-        source_rate: u32,
-        converter: StreamingConverter,
-        encoder: LyraEncoder<'static>,
-    },
+    Lyra(Box<LyraFileEncoder<'static, Vec<u8>>>),
     #[cfg(feature = "opus")]
     Opus(Box<crate::opus::live::LiveOpusEncoder>),
 }
@@ -86,11 +81,10 @@ impl LiveEncoder {
             return Err(Error::Setting(format!("no audio ({channels} channels at {sample_rate} Hz)")));
         }
         let inner = match codec {
-            LiveCodec::Lyra(bitrate) => EncoderKind::Lyra {
-                source_rate: sample_rate,
-                converter: StreamingConverter::new(sample_rate, channels, crate::lyra::SAMPLE_RATE, 1)?,
-                encoder: Lyra::bundled()?.encoder(bitrate),
-            },
+            LiveCodec::Lyra(bitrate) => {
+                let pcm = PcmSpec { sample_rate, channels };
+                EncoderKind::Lyra(Box::new(LyraFileEncoder::raw(bitrate, pcm, Vec::new())?))
+            }
             #[cfg(feature = "opus")]
             LiveCodec::Opus(settings) => EncoderKind::Opus(Box::new(
                 crate::opus::live::LiveOpusEncoder::new(settings, sample_rate, channels)?,
@@ -120,10 +114,9 @@ impl LiveEncoder {
             )));
         }
         match &mut self.inner {
-            EncoderKind::Lyra { source_rate, converter, encoder } => {
-                let audio = Audio { sample_rate: *source_rate, channels: pcm.to_vec() };
-                let mono = converter.push(&audio)?;
-                Ok(encoder.push(&mono[0]))
+            EncoderKind::Lyra(encoder) => {
+                encoder.push_pcm(pcm)?;
+                Ok(std::mem::take(encoder.output_mut()))
             }
             #[cfg(feature = "opus")]
             EncoderKind::Opus(encoder) => encoder.push(pcm),
@@ -133,12 +126,7 @@ impl LiveEncoder {
     /// Ends the stream: the last (padded) frame and, for Opus, the end-of-stream page.
     pub fn finish(self) -> Result<Vec<u8>> {
         match self.inner {
-            EncoderKind::Lyra { converter, mut encoder, .. } => {
-                let mono = converter.finish()?;
-                let mut packets = encoder.push(&mono[0]);
-                packets.extend(encoder.finish());
-                Ok(packets)
-            }
+            EncoderKind::Lyra(encoder) => encoder.end(),
             #[cfg(feature = "opus")]
             EncoderKind::Opus(encoder) => encoder.finish(),
         }
@@ -150,7 +138,8 @@ pub struct LiveDecoder {
     inner: DecoderKind,
 }
 
-#[allow(clippy::large_enum_variant)] // as EncoderKind
+// One per stream, moved rarely: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum DecoderKind {
     Lyra {
         bitrate: Bitrate,

@@ -14,13 +14,13 @@ pub(crate) fn check_finite(channels: &[impl AsRef<[f32]>]) -> Result<()> {
 }
 
 /// Time-major (interleaved) samples `[samples × channels]` from `[channels][samples]`.
-pub(crate) fn interleave(pcm: &[impl AsRef<[f32]>]) -> Vec<f32> {
+pub fn interleave(pcm: &[impl AsRef<[f32]>]) -> Vec<f32> {
     let len = pcm.first().map_or(0, |c| c.as_ref().len());
     (0..len).flat_map(|t| pcm.iter().map(move |c| c.as_ref()[t])).collect()
 }
 
 /// `[channels][samples]` from time-major (interleaved) samples.
-pub(crate) fn deinterleave(rows: &[f32], channels: usize) -> Vec<Vec<f32>> {
+pub fn deinterleave(rows: &[f32], channels: usize) -> Vec<Vec<f32>> {
     (0..channels).map(|c| rows.iter().skip(c).step_by(channels).copied().collect()).collect()
 }
 

@@ -9,4 +9,4 @@ pub use convert::{convert, StreamingConverter};
 pub use read::{read, read_bytes, AudioChunks, SAMPLE_RATES};
 pub use write::{wav_bytes, write_wav, WavFormat, WavStream};
 
-pub use crate::pcm::Audio;
+pub use crate::pcm::{deinterleave, interleave, Audio};

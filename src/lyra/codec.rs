@@ -113,12 +113,12 @@ impl Codec for LyraCodec<'_> {
     }
 }
 
-enum Sink<'a> {
-    Framed(FramedWriter<&'a mut dyn Write>),
-    Raw(RawWriter<&'a mut dyn Write>),
+enum Sink<W: Write> {
+    Framed(FramedWriter<W>),
+    Raw(RawWriter<W>),
 }
 
-impl Sink<'_> {
+impl<W: Write> Sink<W> {
     fn write(&mut self, packets: &[u8]) -> Result<()> {
         match self {
             Sink::Framed(w) => w.write(packets),
@@ -128,16 +128,53 @@ impl Sink<'_> {
 }
 
 /// Source PCM, mixed and resampled to 16 kHz mono, into packets, into a file.
-struct LyraFileEncoder<'a> {
+pub(crate) struct LyraFileEncoder<'m, W: Write> {
     sample_rate: u32,
     converter: StreamingConverter,
-    encoder: LyraEncoder<'a>,
-    sink: Sink<'a>,
+    encoder: LyraEncoder<'m>,
+    sink: Sink<W>,
     /// Source samples per channel seen.
     length: u64,
 }
 
-impl Encoder for LyraFileEncoder<'_> {
+impl<W: Write> LyraFileEncoder<'static, W> {
+    /// Google's raw packets into `out`, with the built-in weights, for PCM of `pcm`: what a
+    /// live stream sends.
+    pub fn raw(bitrate: Bitrate, pcm: PcmSpec, out: W) -> Result<Self> {
+        Ok(Self {
+            sample_rate: pcm.sample_rate,
+            converter: StreamingConverter::new(pcm.sample_rate, pcm.channels, SAMPLE_RATE, 1)?,
+            encoder: Lyra::bundled()?.encoder(bitrate),
+            sink: Sink::Raw(RawWriter::new(out, bitrate)),
+            length: 0,
+        })
+    }
+}
+
+impl<W: Write> LyraFileEncoder<'_, W> {
+    /// Where the packets go.
+    pub fn output_mut(&mut self) -> &mut W {
+        match &mut self.sink {
+            Sink::Framed(w) => w.output_mut(),
+            Sink::Raw(w) => w.output_mut(),
+        }
+    }
+
+    /// Ends the stream: the last, padded frame; the framed file's length; returns the output.
+    pub fn end(self) -> Result<W> {
+        let Self { converter, mut encoder, mut sink, length, .. } = self;
+        let mono = converter.finish()?;
+        let mut packets = encoder.push(&mono[0]);
+        packets.extend(encoder.finish());
+        sink.write(&packets)?;
+        match sink {
+            Sink::Framed(w) => w.finish(length),
+            Sink::Raw(w) => w.finish(),
+        }
+    }
+}
+
+impl<W: Write> Encoder for LyraFileEncoder<'_, W> {
     fn push_pcm(&mut self, pcm: &[Vec<f32>]) -> Result<()> {
         self.length += pcm.first().map_or(0, Vec::len) as u64;
         let audio = Audio { sample_rate: self.sample_rate, channels: pcm.to_vec() };
@@ -147,15 +184,7 @@ impl Encoder for LyraFileEncoder<'_> {
     }
 
     fn finish(self: Box<Self>) -> Result<()> {
-        let Self { converter, mut encoder, mut sink, length, .. } = *self;
-        let mono = converter.finish()?;
-        let mut packets = encoder.push(&mono[0]);
-        packets.extend(encoder.finish());
-        sink.write(&packets)?;
-        match sink {
-            Sink::Framed(w) => w.finish(length).map(drop),
-            Sink::Raw(w) => w.finish().map(drop),
-        }
+        self.end().map(drop)
     }
 }
 

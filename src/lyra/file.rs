@@ -77,6 +77,11 @@ impl<W: Write> RawWriter<W> {
         self.out.write_all(packets).map_err(io)
     }
 
+    /// Where the packets go.
+    pub fn output_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Ends the stream, giving back the writer.
     pub fn finish(mut self) -> Result<W> {
         self.out.flush().map_err(io)?;
@@ -157,6 +162,11 @@ impl<W: Write> FramedWriter<W> {
         debug_assert_eq!(packets.len() % size, 0, "whole packets");
         self.packets += (packets.len() / size) as u64;
         self.out.write_all(packets).map_err(io)
+    }
+
+    /// Where the file goes.
+    pub fn output_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     /// Ends the file with the source's `length` (samples per channel), giving back the writer.

@@ -23,7 +23,7 @@
 //! made runnable, with per-stream state) and `rvq` (the quantizer) ← `model` ([`Lyra`],
 //! streaming encoder and decoder) ← `packet`, `file` ← `codec`.
 
-mod codec;
+pub(crate) mod codec;
 mod conv;
 mod error;
 mod file;

@@ -19,6 +19,7 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
+use encodec::audio::{deinterleave, interleave};
 use encodec::encodec::Models;
 use encodec::levels::{self, Level};
 use encodec::live::{LiveCodec, LiveDecoder, LiveEncoder};
@@ -190,14 +191,10 @@ fn to_bytes(bytes: Vec<u8>) -> EncodecBytes {
 
 fn to_pcm(channels: &[Vec<f32>], sample_rate: u32) -> EncodecPcm {
     let frames = channels.first().map_or(0, Vec::len);
-    let mut samples = ptr::null_mut();
-    if frames > 0 {
-        let mut interleaved = Vec::with_capacity(frames * channels.len());
-        for i in 0..frames {
-            interleaved.extend(channels.iter().map(|c| c[i]));
-        }
-        samples = Box::into_raw(interleaved.into_boxed_slice()).cast();
-    }
+    let samples = match frames {
+        0 => ptr::null_mut(),
+        _ => Box::into_raw(interleave(channels).into_boxed_slice()).cast(),
+    };
     EncodecPcm { samples, frames, channels: channels.len() as u32, sample_rate }
 }
 
@@ -364,9 +361,7 @@ pub unsafe extern "C" fn encodec_stream_encoder_push(
             (true, _) => return Err(null("samples")),
             (false, _) => std::slice::from_raw_parts(samples, count),
         };
-        let channels = channels as usize;
-        let pcm: Vec<Vec<f32>> =
-            (0..channels).map(|c| interleaved.iter().skip(c).step_by(channels).copied().collect()).collect();
+        let pcm = deinterleave(interleaved, channels as usize);
         if out.is_null() {
             return Err(null("out"));
         }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use encodec::audio::{wav_bytes, WavFormat};
 use encodec::encodec::Models;
+use encodec::hub::HubOptions;
 use encodec::levels::{self, Level, Metadata};
 use encodec::live::{LiveCodec, LiveDecoder, LiveEncoder};
 use numpy::{AllowTypeChange, PyArray2, PyArrayLikeDyn, PyUntypedArrayMethods};
@@ -33,12 +34,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Where the EnCodec model comes from: a folder or Hub id, else the Hub's default.
+/// Where the EnCodec model comes from: a folder or Hub id, else the Hub's default; options
+/// from the environment, no progress bar (a server's output is its log).
 fn models(model: Option<String>) -> Models {
-    match model {
-        Some(spec) => Models::spec(Some(spec), encodec::hub::HubOptions::from_env()),
-        None => Models::hub(),
-    }
+    Models::spec(model, HubOptions { progress: false, ..HubOptions::from_env() })
 }
 
 /// A compressed file: `.data` (bytes) and `.metadata` (dict).
