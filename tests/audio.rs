@@ -148,14 +148,16 @@ fn conversion_remixes_like_the_reference_and_resamples() {
 }
 
 #[test]
-fn wav_output_clamps_and_keeps_floats() {
-    let pcm = vec![vec![0.5, 1.5, -2.0, -1.0, 0.25]];
+fn wav_output_saturates_rounds_to_even_and_keeps_floats() {
+    // FFmpeg's conversion (x * 32768, half to even, saturated): tests/meta_cli.rs checks it
+    // against files Meta's command wrote.
+    let pcm = vec![vec![0.5, 1.5, -2.0, -1.0, 0.25, 1.5 / 32768.0, 2.5 / 32768.0, 0.99]];
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.wav");
     audio::write_wav(&path, &pcm, 24_000, WavFormat::Pcm16).unwrap();
     let ints: Vec<i16> =
         hound::WavReader::open(&path).unwrap().samples::<i16>().map(Result::unwrap).collect();
-    assert_eq!(ints, vec![16384, 32767, -32767, -32767, 8192]);
+    assert_eq!(ints, vec![16384, 32767, -32768, -32768, 8192, 2, 2, 32440]);
     audio::write_wav(&path, &pcm, 24_000, WavFormat::Float32).unwrap();
     let floats: Vec<f32> =
         hound::WavReader::open(&path).unwrap().samples::<f32>().map(Result::unwrap).collect();

@@ -121,7 +121,7 @@ impl<'a> AacEncoder<'a> {
         self.pending.reserve(len * self.channels);
         for i in 0..len {
             for channel in pcm {
-                self.pending.push((channel[i].clamp(-1.0, 1.0) * 32767.0).round() as i16);
+                self.pending.push(crate::audio::sample_to_i16(channel[i]));
             }
         }
         self.samples += len as u64;

@@ -7,6 +7,6 @@ mod write;
 
 pub use convert::{convert, StreamingConverter};
 pub use read::{read, read_bytes, AudioChunks, SAMPLE_RATES};
-pub use write::{wav_bytes, write_wav, WavFormat, WavStream};
+pub use write::{sample_to_i16, wav_bytes, write_wav, WavFormat, WavStream};
 
 pub use crate::pcm::{deinterleave, interleave, Audio};

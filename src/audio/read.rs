@@ -156,8 +156,8 @@ fn symphonia_error(e: SymphoniaError) -> Error {
     bad(format!("cannot decode: {e}"))
 }
 
-/// A source symphonia can read: any seekable reader.
-struct Source(BufReader<Box<dyn ReadSeek>>);
+/// A source symphonia can read: a seekable reader, or a stream told to be one (`false`).
+struct Source(BufReader<Box<dyn ReadSeek>>, bool);
 
 impl Read for Source {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -173,7 +173,7 @@ impl Seek for Source {
 
 impl MediaSource for Source {
     fn is_seekable(&self) -> bool {
-        true
+        self.1
     }
     fn byte_len(&self) -> Option<u64> {
         None
@@ -214,6 +214,17 @@ impl AudioChunks {
     /// Reads audio from `reader` (a file or a buffer), as far as its sample rate and channel
     /// count; `extension` (like `"mp3"`) helps format detection.
     pub fn from_reader(reader: Box<dyn ReadSeek>, extension: Option<&str>) -> Result<Self> {
+        Self::from_source(reader, extension, true)
+    }
+
+    /// Reads audio from a stream that cannot seek (standard input, a pipe), in any format that
+    /// can be read front to back (WAV, MP3, ADTS AAC, FLAC, Ogg; not an MP4 whose index comes
+    /// last); `extension` helps format detection.
+    pub fn from_stream(reader: impl Read + Send + Sync + 'static, extension: Option<&str>) -> Result<Self> {
+        Self::from_source(Box::new(crate::io::Unseekable::new(reader)), extension, false)
+    }
+
+    fn from_source(reader: Box<dyn ReadSeek>, extension: Option<&str>, seekable: bool) -> Result<Self> {
         let path = PathBuf::from("<input>");
         let mut reader = BufReader::new(reader);
         let start = reader.stream_position().map_err(|source| Error::Io { path: path.clone(), source })?;
@@ -221,7 +232,7 @@ impl AudioChunks {
             Ok(wav) => return Ok(Self { source: ChunkSource::Wav(wav), path }),
             Err(reader) => reader,
         };
-        let mut track = Track::open(Box::new(Source(reader)), extension)?;
+        let mut track = Track::open(Box::new(Source(reader, seekable)), extension)?;
         let pending = track.next_packet()?.unwrap_or_default().to_vec();
         let Some((rate, channels)) = track.spec else {
             return Err(bad("no audio could be decoded".into()));

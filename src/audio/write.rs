@@ -8,11 +8,19 @@ use crate::{Error, Result};
 /// How samples are stored in a WAV file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WavFormat {
-    /// 16-bit signed integers, clamped to full scale (never wrapped).
+    /// 16-bit signed integers: [`sample_to_i16`].
     #[default]
     Pcm16,
     /// 32-bit IEEE float, as decoded.
     Float32,
+}
+
+/// A float sample as a 16-bit integer the way FFmpeg converts (and so torchaudio >= 2.9, which
+/// Meta's `encodec` command saves with): times 32768, rounded half to even, saturated. The
+/// inverse of reading (`i / 32768`), so that 16-bit audio read and written again is unchanged.
+pub fn sample_to_i16(x: f32) -> i16 {
+    // `as` saturates (and takes NaN to 0).
+    (x * 32768.0).round_ties_even() as i16
 }
 
 /// A WAV file written as its samples come, its length known from the start (as an `.ecdc`
@@ -74,8 +82,7 @@ impl<W: Write> WavStream<W> {
             for channel in pcm {
                 match self.format {
                     WavFormat::Pcm16 => {
-                        let v = (channel[i].clamp(-1.0, 1.0) * 32767.0).round() as i16;
-                        bytes.extend_from_slice(&v.to_le_bytes());
+                        bytes.extend_from_slice(&sample_to_i16(channel[i]).to_le_bytes());
                     }
                     WavFormat::Float32 => bytes.extend_from_slice(&channel[i].to_le_bytes()),
                 }
@@ -116,9 +123,7 @@ fn encode<W: Write + Seek>(
     for i in 0..pcm.first().map_or(0, Vec::len) {
         for channel in pcm {
             match format {
-                WavFormat::Pcm16 => {
-                    wav.write_sample((channel[i].clamp(-1.0, 1.0) * 32767.0).round() as i16)?
-                }
+                WavFormat::Pcm16 => wav.write_sample(sample_to_i16(channel[i]))?,
                 WavFormat::Float32 => wav.write_sample(channel[i])?,
             }
         }

@@ -175,7 +175,7 @@ impl Lyra {
 /// `x` as Google's library sees it: rounded to the nearest int16 step (half to even),
 /// clipped, back in [-1, 1).
 fn to_int16_grid(x: f32) -> f32 {
-    (x * 32768.0).round_ties_even().clamp(-32768.0, 32767.0) / 32768.0
+    crate::audio::sample_to_i16(x) as f32 / 32768.0
 }
 
 /// 16 kHz mono PCM in, packets out, 20 ms at a time; partial frames wait for the next call.

@@ -167,6 +167,7 @@ pub struct DecompressArgs {
 pub fn decompress(args: DecompressArgs, ui: &Ui) -> encodec::Result<()> {
     let models = models(args.model, ui);
     let codecs = registry::builtin(&models);
+    args.out.check_name()?;
     let open = || -> encodec::Result<_> {
         let file =
             File::open(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;

@@ -81,6 +81,7 @@ impl From<Enhance> for OpusEnhancement {
 }
 
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
+    args.out.check_name()?;
     let file = File::open(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
     let mut reader = BufReader::new(file);
     let io = |source| Error::Io { path: args.input.clone(), source };

@@ -1,22 +1,28 @@
 //! `encodec encode INPUT OUTPUT.ecdc|OUTPUT.lyra|OUTPUT.opus`: read, converted and streamed through the
-//! model a chunk at a time, in memory that does not grow with the input.
+//! model a chunk at a time, in memory that does not grow with the input; `-` reads standard
+//! input or writes standard output.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use encodec::audio::{self, StreamingConverter};
 use encodec::lyra::{Container, LyraCodec};
-use encodec::{codec, ecdc, hub, AtomicFile, Bandwidth, Codec, OpusCodec};
+use encodec::{codec, ecdc, hub, AtomicFile, Bandwidth, Codec, Encodec, Error, OpusCodec};
 
 use crate::choice::{self, CodecName};
 use crate::Ui;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Audio file to encode.
+    /// Audio file to encode, or `-` for standard input (a format that reads front to back:
+    /// WAV, MP3, ADTS AAC, FLAC, Ogg).
     input: PathBuf,
     /// The file to write: .ecdc (EnCodec), .lyra (Lyra's raw packets), .opus (Ogg Opus), or
-    /// anything with --codec.
+    /// anything with --codec; `-` for standard output.
     output: PathBuf,
+    /// Write even under a name whose extension says another format (like `.wav`).
+    #[arg(long)]
+    force: bool,
     /// The codec (default: Lyra for a .lyra OUTPUT or with --framed, Opus for .opus, else
     /// EnCodec).
     #[arg(long, value_enum)]
@@ -53,6 +59,12 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         false => CodecName::pick(args.codec, &args.output),
     };
     let kbps = args.bandwidth.unwrap_or(codec.default_kbps());
+    let (what, fits): (_, &[_]) = match codec {
+        CodecName::Ecdc => ("an EnCodec .ecdc file", &["ecdc"]),
+        CodecName::Lyra => ("a Lyra file", &["lyra"]),
+        CodecName::Opus => ("an Ogg Opus file", &["opus", "ogg"]),
+    };
+    choice::check_output_name(&args.output, what, fits, args.force)?;
     match codec {
         CodecName::Ecdc => encode_ecdc(&args, encodec::Bandwidth::try_from_kbps(kbps)?, ui),
         CodecName::Lyra => {
@@ -65,38 +77,96 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     }
 }
 
+/// The audio to encode: a file, or standard input for `-`.
+pub fn open_input(path: &Path) -> encodec::Result<audio::AudioChunks> {
+    if path.as_os_str() == "-" {
+        return audio::AudioChunks::from_stream(std::io::stdin(), None);
+    }
+    audio::AudioChunks::open(path)
+}
+
+/// Where the encoded bytes go: a file that appears whole or not at all, or standard output.
+enum Sink {
+    File(AtomicFile),
+    Stdout(std::io::Stdout),
+}
+
+impl Sink {
+    fn create(path: &Path) -> encodec::Result<Self> {
+        match path.as_os_str() == "-" {
+            true => Ok(Sink::Stdout(std::io::stdout())),
+            false => AtomicFile::create(path).map(Sink::File),
+        }
+    }
+
+    fn commit(self) -> encodec::Result<()> {
+        match self {
+            Sink::File(file) => file.commit(),
+            Sink::Stdout(mut out) => {
+                out.flush().map_err(|source| Error::Io { path: "<stdout>".into(), source })
+            }
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::File(file) => file.write(buf),
+            Sink::Stdout(out) => out.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::File(file) => file.flush(),
+            Sink::Stdout(out) => out.flush(),
+        }
+    }
+}
+
 /// Through the codec interface, streaming.
 fn encode_with(codec: &dyn Codec, args: &Args, ui: &Ui) -> encodec::Result<()> {
-    let mut input = audio::AudioChunks::open(&args.input)?;
-    let mut file = AtomicFile::create(&args.output)?;
+    let mut input = open_input(&args.input)?;
+    let mut out = Sink::create(&args.output)?;
     let kbps = codec.bitrate_kbps().unwrap_or_default();
     let bar = ui.step(format!("encoding at {kbps} kbps with {}", codec.name()));
-    let result = codec::encode_pcm(codec, &mut input, &mut file);
+    let result = codec::encode_pcm(codec, &mut input, &mut out);
     bar.finish_and_clear();
     result?;
-    file.commit()
+    out.commit()
 }
 
 fn encode_ecdc(args: &Args, bandwidth: Bandwidth, ui: &Ui) -> encodec::Result<()> {
     let model = ui.load_model(&args.model)?;
-    // The output appears whole or not at all; the writer fails before any work if .ecdc files
-    // cannot name the model.
-    let mut writer = ecdc::Writer::new(&model, bandwidth, AtomicFile::create(&args.output)?)?;
-    // Any input streams: read a chunk at a time, remixed and resampled a chunk at a time.
-    let mut input = audio::AudioChunks::open(&args.input)?;
+    // The sink is made first: the writer fails before any work if .ecdc files cannot name the
+    // model.
+    let sink = Sink::create(&args.output)?;
+    let input = open_input(&args.input)?;
+    let bar = ui.step(format!("encoding at {} kbps", bandwidth.kbps()));
+    let result = write_ecdc(&model, bandwidth, input, sink);
+    bar.finish_and_clear();
+    result?.commit()
+}
+
+/// Encodes `input` (any rate and layout: remixed and resampled a chunk at a time) into an
+/// `.ecdc` file written to `out`, streaming; returns `out`.
+pub fn write_ecdc<W: Write>(
+    model: &Encodec,
+    bandwidth: Bandwidth,
+    mut input: audio::AudioChunks,
+    out: W,
+) -> encodec::Result<W> {
+    let mut writer = ecdc::Writer::new(model, bandwidth, out)?;
     let mut converter = StreamingConverter::new(
         input.sample_rate(),
         input.channels(),
         model.sample_rate(),
         model.channels(),
     )?;
-    let bar = ui.step(format!("encoding at {} kbps", bandwidth.kbps()));
     let frames = (CHUNK as u64 * input.sample_rate() as u64 / model.sample_rate() as u64).max(1) as usize;
     while let Some(audio) = input.next_chunk(frames)? {
         writer.push(&converter.push(&audio)?)?;
     }
     writer.push(&converter.finish()?)?;
-    let file = writer.finish()?;
-    bar.finish_and_clear();
-    file.commit()
+    writer.finish()
 }

@@ -1,5 +1,5 @@
 //! `encodec`: compress audio to `.ecdc` files with EnCodec, `.lyra` with Lyra v2 or `.opus`
-//! with Opus, and back; measure the quality.
+//! with Opus, and back; measure the quality. Without a subcommand, Meta's `encodec` command.
 
 mod bench;
 mod cache;
@@ -9,12 +9,13 @@ mod convert;
 mod decode;
 mod encode;
 mod info;
+mod meta;
 mod quality;
 mod wav_out;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use encodec::hub::{self, HubOptions};
 use encodec::Encodec;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,7 +24,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(
     name = "encodec",
     version,
-    about = "Neural audio codecs: audio <-> .ecdc (EnCodec), .lyra (Lyra v2) and .opus files, cache compression levels, measured quality"
+    about = "Neural audio codecs: audio <-> .ecdc (EnCodec), .lyra (Lyra v2) and .opus files, cache compression levels, measured quality",
+    after_help = "Without a subcommand, encodec is Meta's `encodec` command:\n  \
+                  encodec [-b BANDWIDTH] [-q] [-f] [-r] [-s SUFFIX] INPUT [OUTPUT]\n\
+                  An .ecdc INPUT is decompressed to WAV; other audio is compressed to .ecdc, or \
+                  compressed and decompressed with a .wav OUTPUT. There -q means --hq (the 48 kHz \
+                  model), as Meta spells it; --quiet silences progress. `encodec INPUT --help` \
+                  tells more."
 )]
 struct Cli {
     /// No progress bars.
@@ -61,16 +68,16 @@ enum Command {
 fn main() -> ExitCode {
     // An internal error is reported like any other: one line, no backtrace.
     std::panic::set_hook(Box::new(|info| eprintln!("encodec: internal error: {info}")));
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if is_meta_style(&argv) {
+        return match meta::Args::try_parse_from(&argv) {
+            Ok(args) => report(meta::run(args)),
+            Err(e) => usage_error(e),
+        };
+    }
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
-        Err(e) => {
-            // clap's first line, e.g. "invalid value '7' for '--bandwidth <BANDWIDTH>': ...".
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or_default();
-            eprintln!("encodec: {}", line.strip_prefix("error: ").unwrap_or(line));
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(e),
     };
     if let Command::Encode(args) = &cli.command {
         if let Some(problem) = args.usage_error() {
@@ -90,6 +97,11 @@ fn main() -> ExitCode {
         Command::Decompress(args) => compress::decompress(args, &ui),
         Command::Cache(command) => cache::run(command, &ui),
     };
+    report(result)
+}
+
+/// Exit status 0, or 1 with the error on one line.
+fn report(result: encodec::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -97,6 +109,35 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--help` and `--version` print and exit 0; a usage error is clap's first line, e.g.
+/// "invalid value '7' for '--bandwidth <BANDWIDTH>': ...", with status 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        e.exit()
+    }
+    let text = e.to_string();
+    let line = text.lines().next().unwrap_or_default();
+    eprintln!("encodec: {}", line.strip_prefix("error: ").unwrap_or(line));
+    ExitCode::from(2)
+}
+
+/// Whether the arguments are Meta's command line: the first argument that is neither an
+/// option nor an option's value is there and names no subcommand (`encodec in.wav out.ecdc`).
+fn is_meta_style(argv: &[std::ffi::OsString]) -> bool {
+    let command = Cli::command();
+    let mut args = argv.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if meta::VALUE_OPTIONS.contains(&arg.as_ref()) {
+            args.next();
+        } else if arg == "--" {
+            return args.next().is_some();
+        } else if !arg.starts_with('-') || arg == "-" {
+            return arg != "help" && command.find_subcommand(arg.as_ref()).is_none();
+        }
+    }
+    false
 }
 
 /// Progress reporting on stderr, silenced by `-q` (and by indicatif when stderr is no terminal).

@@ -14,9 +14,18 @@ pub struct WavOut {
     /// Write 32-bit float samples instead of 16-bit integers.
     #[arg(long)]
     float: bool,
+    /// Write even under a name whose extension says another format (like `.ecdc`).
+    #[arg(long)]
+    force: bool,
 }
 
 impl WavOut {
+    /// Refuses an output named for another format (`out.mp3`) unless `--force`: call it before
+    /// any work.
+    pub fn check_name(&self) -> encodec::Result<()> {
+        crate::choice::check_output_name(&self.output, "a WAV file", &["wav"], self.force)
+    }
+
     /// Writes a WAV file of `frames` frames of `channels` channels at `rate`, the samples
     /// `[channels][samples]` chunks from `next`, each flushed, so that the first audio leaves
     /// at once. A file appears whole or not at all; a reader of stdout that goes away (`| head`)
