@@ -19,22 +19,17 @@ impl AtomicFile {
     /// Starts writing `path`.
     pub fn create(path: &Path) -> Result<Self> {
         let io = |source| Error::Io { path: path.to_owned(), source };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        // The prefix and suffix let a cache migration find and remove what a killed process left.
-        builder.prefix(".encodec-").suffix(".part");
         // tempfile makes private (0600) files; an output should get the usual mode (0666 less
         // the umask), or keep the mode of the file it replaces.
         #[cfg(unix)]
-        {
+        let permissions = {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o7777);
-            builder.permissions(std::fs::Permissions::from_mode(mode));
-        }
-        let temp = builder.tempfile_in(dir).map_err(io)?;
+            Some(std::fs::Permissions::from_mode(mode))
+        };
+        #[cfg(not(unix))]
+        let permissions = None;
+        let temp = temp_beside(path, permissions).map_err(io)?;
         Ok(Self { temp: BufWriter::new(temp), path: path.to_owned() })
     }
 
@@ -80,4 +75,66 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     file.commit()
+}
+
+/// A temporary file in `path`'s folder, `.encodec-<pid>-<random>.part`, locked (an advisory
+/// lock, held while it is open): a cache migration's sweep removes only the temporaries no
+/// live process owns ([`is_abandoned`]).
+pub(crate) fn temp_beside(
+    path: &Path,
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+    if let Some(permissions) = permissions {
+        builder.permissions(permissions);
+    }
+    let temp = builder.tempfile_in(dir)?;
+    // A filesystem without locks still has the pid in the name.
+    let _ = temp.as_file().try_lock();
+    Ok(temp)
+}
+
+/// How the temporary files this crate writes are named: `.encodec-<pid>-<random>.part`.
+pub(crate) const TEMP_PREFIX: &str = ".encodec-";
+pub(crate) const TEMP_SUFFIX: &str = ".part";
+
+/// Whether `name` is one of this crate's temporary files.
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+/// Whether the temporary file at `path` was left by a process that is gone: no process holds
+/// its lock, and the process its name names (if any) is not running. The second check covers
+/// the instant between a temporary's creation and its lock; when either cannot be told (no
+/// locks here, a pid of another user), it is not abandoned.
+pub(crate) fn is_abandoned(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else { return false };
+    let unlocked = file.try_lock().is_ok();
+    drop(file);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let pid = name.strip_prefix(TEMP_PREFIX).and_then(|rest| rest.split('-').next()?.parse::<u32>().ok());
+    unlocked && !pid.is_some_and(process_is_running)
+}
+
+/// Whether process `pid` exists (on Unix: `kill(pid, 0)` does not say "no such process").
+fn process_is_running(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
+            return false;
+        };
+        !matches!(rustix::process::test_kill_process(pid), Err(rustix::io::Errno::SRCH))
+    }
+    #[cfg(not(unix))]
+    {
+        // Told by the lock alone.
+        let _ = pid;
+        false
+    }
 }

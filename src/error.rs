@@ -36,6 +36,12 @@ pub enum Error {
         /// What went wrong, and how to get the weights.
         reason: String,
     },
+    /// Another process holds what this one needs (a migration of the same folder).
+    #[error("{0}")]
+    Busy(String),
+    /// A file changed while it was being read.
+    #[error("{}: changed while it was read", .0.display())]
+    Changed(std::path::PathBuf),
     /// A setting names no level, codec or bitrate there is, or does not fit the others.
     #[error("{0}")]
     Setting(String),

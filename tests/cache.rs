@@ -219,7 +219,7 @@ fn a_killed_migration_loses_nothing_and_a_rerun_resumes() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("clip-"))
+        .filter(|n| !n.starts_with("clip-") && n != ".encodec-migrate.lock")
         .collect();
     assert!(leftovers.is_empty(), "temporaries left: {leftovers:?}");
 }
@@ -251,4 +251,225 @@ fn stats_count_bytes_and_minutes_by_format() {
     assert_eq!(after.by_format[&Format::Ecdc].files, 7);
     assert!(after.total.mb_per_minute < stats.total.mb_per_minute / 5.0);
     assert!((after.total.duration_s - stats.total.duration_s).abs() < 0.01);
+}
+
+// --- an application writing the folder during a migration ------------------------------------
+
+/// Files the writer keeps rewriting, and the test's model rate (no resampling on the way).
+const WRITTEN_FILES: usize = 12;
+const WRITER_RATE: u32 = 24_000;
+
+/// Version `version` of written file `file`: a tone whose length tells the version (3 s +
+/// 10 ms per version), so that a migrated file's duration says which content it came from.
+fn written_version(file: usize, version: usize) -> Vec<u8> {
+    let len = written_len(version);
+    let freq = 150.0 + 25.0 * file as f32;
+    let tone = (0..len)
+        .map(|i| 0.4 * (std::f32::consts::TAU * freq * i as f32 / WRITER_RATE as f32).sin())
+        .collect();
+    audio::wav_bytes(&[tone], WRITER_RATE, WavFormat::Pcm16).unwrap()
+}
+
+fn written_len(version: usize) -> usize {
+    72_000 + 240 * version
+}
+
+fn written_path(dir: &std::path::Path, file: usize) -> PathBuf {
+    dir.join(format!("tts-{file:02}.wav"))
+}
+
+/// The application: like a cache, it replaces files whole (a temporary renamed over the file),
+/// one after another 4 ms apart, until told to stop; returns its last version of each file.
+/// It runs in the test's process, the migration in another.
+fn write_until(dir: &std::path::Path, stop: &std::sync::atomic::AtomicBool) -> Vec<usize> {
+    let mut versions = vec![0usize; WRITTEN_FILES];
+    let mut step = 0usize;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let file = (step * 5) % WRITTEN_FILES; // not in the migration's order
+        versions[file] += 1;
+        let temp = dir.join(format!(".writer-{file}.tmp"));
+        std::fs::write(&temp, written_version(file, versions[file])).unwrap();
+        std::fs::rename(&temp, written_path(dir, file)).unwrap();
+        step += 1;
+        // Each file every ~60 ms: about as long as converting one takes here, so that some
+        // conversions finish unhindered and some meet a rewrite.
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    versions
+}
+
+struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The issue's test: an application rewrites files in a loop while `encodec cache migrate`
+/// runs (another process), three times to the end, and killed at several instants then run
+/// three times to the end. Afterwards every
+/// file holds the writer's last content, or the migration of exactly that content (its
+/// duration says which version it came from), never the migration of an older one.
+#[test]
+fn writes_during_a_migration_lose_nothing() {
+    let model_dir = root().join("weights/test-24khz");
+    let models = Models::loaded(test_model());
+    for kill in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        std::fs::create_dir(&cache).unwrap();
+        for file in 0..WRITTEN_FILES {
+            std::fs::write(written_path(&cache, file), written_version(file, 0)).unwrap();
+        }
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let writer = std::thread::scope(|scope| {
+            let writer = scope.spawn(|| write_until(&cache, &stop));
+            // The writer stops even if an assertion below fails (else the scope waits forever).
+            let _stop_writer = StopOnDrop(&stop);
+            let migrate = || {
+                Command::new(env!("CARGO_BIN_EXE_encodec"))
+                    .args(["-q", "cache", "migrate"])
+                    .arg(&cache)
+                    .args(["--level", "ultra", "--jobs", "2", "--json", "--model"])
+                    .arg(&model_dir)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            };
+            let (mut superseded, mut kills) = (0, 0);
+            if kill {
+                for delay in [30, 60, 90, 120] {
+                    let mut child = migrate();
+                    std::thread::sleep(Duration::from_millis(delay));
+                    if child.try_wait().unwrap().is_none() {
+                        child.kill().unwrap(); // SIGKILL, mid-file
+                        kills += 1;
+                    }
+                    child.wait().unwrap();
+                }
+            }
+            // Runs to the end, each finding the files rewritten since the one before.
+            let mut converted = 0;
+            for _ in 0..3 {
+                let finished = migrate().wait_with_output().unwrap();
+                assert!(finished.status.success(), "{}", String::from_utf8_lossy(&finished.stderr));
+                let summary: serde_json::Value = serde_json::from_slice(&finished.stdout).unwrap();
+                superseded += summary["superseded"].as_u64().unwrap();
+                converted += summary["converted"].as_u64().unwrap();
+            }
+            drop(_stop_writer);
+            (writer.join().unwrap(), superseded, converted, kills)
+        });
+        let (writer_versions, superseded, converted, kills) = writer;
+
+        let (mut as_written, mut migrated, mut lost) = (0, 0, Vec::new());
+        for (file, &version) in writer_versions.iter().enumerate() {
+            let path = written_path(&cache, file);
+            let now = std::fs::read(&path).unwrap_or_else(|e| panic!("{} lost: {e}", path.display()));
+            if now == written_version(file, version) {
+                as_written += 1;
+            } else if Format::of(&now) == Format::Ecdc {
+                let samples = levels::decompress(&now, &models).unwrap().audio.channels[0].len();
+                if samples == written_len(version) {
+                    migrated += 1;
+                } else {
+                    lost.push(format!(
+                        "{}: the migration of an older version ({samples} samples)",
+                        path.display()
+                    ));
+                }
+            } else {
+                lost.push(format!("{}: neither version {version} nor its migration", path.display()));
+            }
+        }
+        let rewrites: usize = writer_versions.iter().sum();
+        eprintln!(
+            "writer vs migration (killed {kills} times: {kill}): {rewrites} rewrites of {WRITTEN_FILES} files; \
+             the runs to the end converted {converted} and found {superseded} rewritten while converted; \
+             at the end {as_written} as written, \
+             {migrated} migrations of the last version, {} lost",
+            lost.len()
+        );
+        assert!(lost.is_empty(), "{lost:#?}");
+        assert!(
+            rewrites >= 2 * WRITTEN_FILES,
+            "the writer hardly wrote ({rewrites}): the test proved nothing"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".part"))
+            .collect();
+        // A killed run's temporaries are swept by the next run (their owner is gone).
+        assert!(leftovers.is_empty(), "temporaries left: {leftovers:?}");
+    }
+}
+
+/// One migration per folder: a second one started while the first runs says so and stops,
+/// touching nothing; once the first is done, the folder can be migrated again.
+#[test]
+fn a_second_migration_of_a_folder_stops_at_once() {
+    let (dir, _) = cache_tree();
+    let compressor = Compressor::new(Level::default(), Models::loaded(test_model()));
+    let (started, wait) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| {
+            let once = std::sync::Once::new();
+            cache::migrate(dir.path(), &compressor, 1, |_, _| {
+                once.call_once(|| {
+                    started.wait(); // the first file is done: the lock is held
+                    wait.wait();
+                })
+            })
+        });
+        started.wait();
+        let second = Command::new(env!("CARGO_BIN_EXE_encodec"))
+            .args(["-q", "cache", "migrate"])
+            .arg(dir.path())
+            .args(["--level", "lossless"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&second.stderr);
+        assert_eq!(second.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("another migration of")
+                && stderr.contains(&format!("(pid {})", std::process::id())),
+            "{stderr}"
+        );
+        wait.wait();
+        assert_eq!(first.join().unwrap().unwrap().converted, 7);
+    });
+    let again = cache::migrate(dir.path(), &compressor, 1, |_, _| {}).unwrap();
+    assert_eq!(again.already_done, 7);
+}
+
+/// The sweep removes a temporary whose process is gone, and leaves one a live process holds
+/// (locked, its pid in the name) and one just created by a live process not yet locked.
+#[test]
+fn the_sweep_spares_temporaries_of_live_processes() {
+    let (dir, _) = cache_tree();
+    let compressor = Compressor::new(Level::Lossless, Models::none());
+    // A process that has exited: its pid names no running process.
+    let gone = Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    let mut gone = gone;
+    gone.wait().unwrap();
+    let dead = dir.path().join(format!(".encodec-{gone_pid}-abc.part"));
+    std::fs::write(&dead, b"left by a killed run").unwrap();
+    let old_style = dir.path().join(".encodec-xyz.part");
+    std::fs::write(&old_style, b"left by an older version").unwrap();
+    // A live writer (this process): locked, and unlocked with its pid (the instant between).
+    let held = dir.path().join(format!(".encodec-{}-held.part", std::process::id()));
+    std::fs::write(&held, b"being written").unwrap();
+    let holder = std::fs::File::open(&held).unwrap();
+    holder.lock().unwrap();
+    let fresh = dir.path().join(format!(".encodec-{}-fresh.part", std::process::id()));
+    std::fs::write(&fresh, b"just created").unwrap();
+    let summary = cache::migrate(dir.path(), &compressor, 1, |_, _| {}).unwrap();
+    assert_eq!(summary.stale_temporaries_removed, 2);
+    assert!(!dead.exists() && !old_style.exists());
+    assert!(held.exists() && fresh.exists(), "a live process's temporaries were removed");
+    drop(holder);
 }

@@ -73,13 +73,14 @@ fn migrate(args: MigrateArgs, ui: &Ui) -> encodec::Result<()> {
         return Ok(());
     }
     println!(
-        "{} files: {} converted, {} already {}, {} kept, {} failed",
+        "{} files: {} converted, {} already {}, {} kept, {} failed, {} rewritten meanwhile (left as written)",
         summary.files,
         summary.converted,
         summary.already_done,
         compressor.level().name(),
         summary.kept,
-        summary.failed
+        summary.failed,
+        summary.superseded
     );
     println!(
         "bytes: {} -> {} ({:.1} % of before); {:.1} min of audio: {:.4} -> {:.4} MB per minute",

@@ -1,5 +1,7 @@
-//! Cache tools: migrate a folder of audio files to a compression level in place, safely, and
-//! count what a folder holds.
+//! Cache tools: migrate a folder of audio files to a compression level in place, safely beside
+//! the application that writes it, and count what a folder holds.
+
+mod guard;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -8,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::atomic;
 use crate::encodec::Models;
 use crate::levels::{self, Compressor};
 use crate::Format;
@@ -36,6 +39,9 @@ pub enum Outcome {
         /// Why.
         reason: String,
     },
+    /// Left as another process rewrote it while it was converted: the conversion was dropped
+    /// (a next run converts the new content).
+    Superseded,
     /// Left as it was, because it could not be read or converted.
     Failed {
         /// Why.
@@ -71,6 +77,8 @@ pub struct MigrationSummary {
     pub kept: usize,
     /// Files left as they were because they failed.
     pub failed: usize,
+    /// Files another process rewrote while they were converted, left as it wrote them.
+    pub superseded: usize,
     /// Bytes of all files before.
     pub bytes_before: u64,
     /// Bytes of all files after.
@@ -81,7 +89,8 @@ pub struct MigrationSummary {
     pub mb_per_minute_before: f64,
     /// The same after.
     pub mb_per_minute_after: f64,
-    /// Stale temporary files of an interrupted run, removed first.
+    /// Temporary files that processes now gone left (a killed run), removed first; those of
+    /// running processes are left alone.
     pub stale_temporaries_removed: usize,
     /// Each file that failed, and why.
     pub failures: Vec<(PathBuf, String)>,
@@ -92,7 +101,10 @@ pub struct MigrationSummary {
 /// re-encode, check that the new file decodes to the same duration, then atomically replace.
 ///
 /// A process killed at any instant leaves each file either old or new, and a re-run picks up
-/// where it stopped (files already at the level are left alone). A file is only replaced by the
+/// where it stopped (files already at the level are left alone). An application may go on
+/// writing the folder meanwhile: a file is replaced only if it is still the file that was
+/// converted ([`Outcome::Superseded`] otherwise), so no write of the application is lost; a
+/// second migration of the same folder fails at once with [`Error::Busy`]. A file is only replaced by the
 /// level asked for, and only if smaller: when the level falls back (no model weights, say), the
 /// file is kept, so that a lossy file is not re-encoded into another lossy one for nothing.
 /// Runs `jobs` files at a time; `on_file` hears of each as it is done, with the number of files.
@@ -102,7 +114,9 @@ pub fn migrate(
     jobs: usize,
     on_file: impl Fn(&FileReport, usize) + Sync,
 ) -> Result<MigrationSummary> {
-    let (files, stale) = audio_files(dir)?;
+    let _lock = guard::FolderLock::acquire(dir)?;
+    let (files, temporaries) = audio_files(dir)?;
+    let stale = guard::sweep(temporaries)?;
     let mut summary = MigrationSummary { stale_temporaries_removed: stale, ..Default::default() };
     let pool = pool(jobs)?;
     let reports: Vec<FileReport> = pool.install(|| {
@@ -130,6 +144,7 @@ pub fn migrate(
             Outcome::Converted { .. } => summary.converted += 1,
             Outcome::AlreadyDone => summary.already_done += 1,
             Outcome::Kept { .. } => summary.kept += 1,
+            Outcome::Superseded => summary.superseded += 1,
             Outcome::Failed { error } => {
                 summary.failed += 1;
                 summary.failures.push((report.path, error));
@@ -151,6 +166,11 @@ fn migrate_file(path: &Path, compressor: &Compressor) -> FileReport {
     };
     match convert_file(path, compressor, &mut report) {
         Ok(outcome) => report.outcome = outcome,
+        // Being written as it was read.
+        Err(Error::Changed(_)) => {
+            report.outcome = Outcome::Superseded;
+            report.bytes_after = report.bytes_before;
+        }
         Err(e) => {
             report.outcome = Outcome::Failed { error: e.to_string() };
             report.bytes_after = report.bytes_before;
@@ -161,12 +181,14 @@ fn migrate_file(path: &Path, compressor: &Compressor) -> FileReport {
 
 fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -> Result<Outcome> {
     let io = |source| Error::Io { path: path.to_owned(), source };
-    report.bytes_before = std::fs::metadata(path).map_err(io)?.len();
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    report.bytes_before = metadata.len();
     report.bytes_after = report.bytes_before;
+    // What was converted, to replace it only if it is still there at the end.
+    let read = guard::Identity::of(path)?;
     // The new file is made beside the old one (a temporary a killed run leaves is removed by
-    // the next), streamed: neither file is ever held in memory.
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let temp = tempfile::Builder::new().prefix(".encodec-").suffix(".part").tempfile_in(dir).map_err(io)?;
+    // the next), streamed: neither file is ever held in memory. It keeps the old one's mode.
+    let temp = atomic::temp_beside(path, Some(metadata.permissions())).map_err(io)?;
     let metadata = compressor.compress_file(path, temp.path())?;
     report.duration_s = metadata.duration_s;
     let chain = compressor.chain();
@@ -196,7 +218,10 @@ fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -
         return Err(Error::DurationMismatch { expected_s: metadata.duration_s, actual_s: decoded });
     }
     temp.as_file().sync_all().map_err(io)?;
-    temp.persist(path).map_err(|e| io(e.error))?;
+    if guard::replace_if_unchanged(temp, path, &read)? == guard::Replaced::Superseded {
+        report.bytes_after = std::fs::metadata(path).map_or(0, |m| m.len());
+        return Ok(Outcome::Superseded);
+    }
     sync_dir(path);
     report.bytes_after = metadata.compressed_size;
     Ok(Outcome::Converted { codec: metadata.codec })
@@ -245,11 +270,11 @@ fn sync_dir(path: &Path) {
     }
 }
 
-/// The audio files under `dir`, sorted, not following symbolic links; removes the temporary
-/// files (`.encodec-*.part`) an interrupted write left, and says how many.
-fn audio_files(dir: &Path) -> Result<(Vec<PathBuf>, usize)> {
+/// The audio files under `dir`, sorted, not following symbolic links, and this crate's
+/// temporary files (`.encodec-*.part`).
+fn audio_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut files = Vec::new();
-    let mut stale = 0;
+    let mut temporaries = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
@@ -259,16 +284,15 @@ fn audio_files(dir: &Path) -> Result<(Vec<PathBuf>, usize)> {
             let name = entry.file_name().to_string_lossy().into_owned();
             if kind.is_dir() {
                 pending.push(path);
-            } else if kind.is_file() && name.starts_with(".encodec-") && name.ends_with(".part") {
-                std::fs::remove_file(&path).map_err(io(&path))?;
-                stale += 1;
+            } else if kind.is_file() && atomic::is_temp_name(&name) {
+                temporaries.push(path);
             } else if kind.is_file() && is_audio_name(&path) {
                 files.push(path);
             }
         }
     }
     files.sort();
-    Ok((files, stale))
+    Ok((files, temporaries))
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {

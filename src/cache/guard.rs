@@ -1,0 +1,181 @@
+//! What keeps a migration from losing an application's writes: one migration per folder (an
+//! advisory lock), and a replace that happens only if the file is still the one converted.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// The lock file a migration holds in the folder it migrates.
+pub const LOCK_NAME: &str = ".encodec-migrate.lock";
+
+/// The right to migrate a folder, held until dropped: an advisory lock on
+/// [`LOCK_NAME`] (released by the system if the process dies), which holds the owner's pid.
+pub struct FolderLock {
+    _file: File,
+}
+
+impl FolderLock {
+    /// Takes the folder's lock, or fails at once with [`Error::Busy`] if another migration
+    /// holds it.
+    pub fn acquire(dir: &Path) -> Result<Self> {
+        let path = dir.join(LOCK_NAME);
+        let io = |source| Error::Io { path: path.clone(), source };
+        // Never truncated before it is locked: it holds the owner's pid for the message.
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut owner = String::new();
+                let _ = file.read_to_string(&mut owner);
+                let owner = owner.trim();
+                let owner = if owner.is_empty() { String::new() } else { format!(" (pid {owner})") };
+                return Err(Error::Busy(format!(
+                    "another migration of {} is running{owner}; this one stops",
+                    dir.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        file.set_len(0).map_err(io)?;
+        write!(file, "{}", std::process::id()).map_err(io)?;
+        Ok(Self { _file: file })
+    }
+}
+
+/// A file as it was read: enough to tell that it has been rewritten or replaced since. The
+/// content hash catches what the metadata misses (a same-size rewrite within the timestamps'
+/// resolution).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+    sha256: [u8; 32],
+}
+
+impl Identity {
+    /// Reads `path` whole (a block at a time) and its metadata before and after: a file
+    /// being written while it is read gives an error (`Changed`), not a mixed identity.
+    pub fn of(path: &Path) -> Result<Self> {
+        let io = |source| Error::Io { path: path.to_owned(), source };
+        let mut file = File::open(path).map_err(io)?;
+        let before = metadata_key(&file.metadata().map_err(io)?);
+        let mut hasher = Sha256::new();
+        let mut block = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut block).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&block[..n]);
+        }
+        let after = metadata_key(&file.metadata().map_err(io)?);
+        if before != after {
+            return Err(Error::Changed(path.to_owned()));
+        }
+        let (len, modified, _inode) = after;
+        Ok(Self {
+            len,
+            modified,
+            #[cfg(unix)]
+            inode: _inode,
+            sha256: hasher.finalize().into(),
+        })
+    }
+}
+
+/// Size, modification time, device and inode; not the change time, which a rename updates.
+type MetadataKey = (u64, Option<std::time::SystemTime>, (u64, u64));
+
+fn metadata_key(m: &std::fs::Metadata) -> MetadataKey {
+    #[cfg(unix)]
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    };
+    #[cfg(not(unix))]
+    let inode = (0, 0);
+    (m.len(), m.modified().ok(), inode)
+}
+
+/// What [`replace_if_unchanged`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replaced {
+    /// `path` now holds the new file.
+    Yes,
+    /// `path` changed since it was read: it was left as the writer left it.
+    Superseded,
+}
+
+/// Puts `temp` (a complete new file) in place of `path` only if `path` is still the file
+/// `read` describes; else leaves `path` as it is (the temporary is removed when dropped).
+///
+/// Where the system can swap two names atomically (Linux `renameat2(RENAME_EXCHANGE)`, macOS
+/// `renamex_np(RENAME_SWAP)`), the file is checked again after the swap, so that a writer that
+/// replaced it in the instant between the check and the swap is found out, and its file
+/// swapped back. Elsewhere a plain rename follows the check.
+pub fn replace_if_unchanged(temp: tempfile::NamedTempFile, path: &Path, read: &Identity) -> Result<Replaced> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    if !still(path, read) {
+        return Ok(Replaced::Superseded);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        use std::os::unix::fs::MetadataExt;
+        let ours = temp.as_file().metadata().map_err(io)?.ino();
+        match renameat_with(CWD, temp.path(), CWD, path, RenameFlags::EXCHANGE) {
+            Ok(()) => {
+                // `temp`'s name now holds the file that was at `path`.
+                if still(temp.path(), read) {
+                    drop(temp); // removes the old file
+                    return Ok(Replaced::Yes);
+                }
+                // A writer struck between the check and the swap: give its file back, unless
+                // it has already replaced ours too (then its newest is in place).
+                if std::fs::metadata(path).is_ok_and(|m| m.ino() == ours) {
+                    renameat_with(CWD, temp.path(), CWD, path, RenameFlags::EXCHANGE)
+                        .map_err(|e| io(e.into()))?;
+                }
+                return Ok(Replaced::Superseded);
+            }
+            // A filesystem without the swap: the plain rename below.
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::NOTSUP) => {}
+            Err(e) => return Err(io(e.into())),
+        }
+    }
+    temp.persist(path).map_err(|e| io(e.error))?;
+    Ok(Replaced::Yes)
+}
+
+/// Whether `path` is still the file `read` describes (a file that cannot be read is not).
+fn still(path: &Path, read: &Identity) -> bool {
+    Identity::of(path).is_ok_and(|now| now == *read)
+}
+
+/// Removes the temporaries (`.encodec-*.part`) that processes now gone left in `dir`; says
+/// which it removed.
+pub fn sweep(candidates: Vec<PathBuf>) -> Result<usize> {
+    let mut removed = 0;
+    for path in candidates {
+        if crate::atomic::is_abandoned(&path) {
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::Io { path, source }),
+            }
+        }
+    }
+    Ok(removed)
+}
