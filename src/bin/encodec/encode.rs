@@ -138,8 +138,7 @@ fn encode_with(codec: &dyn Codec, args: &Args, ui: &Ui) -> encodec::Result<()> {
 
 fn encode_ecdc(args: &Args, bandwidth: Bandwidth, ui: &Ui) -> encodec::Result<()> {
     let model = ui.load_model(&args.model)?;
-    // The sink is made first: the writer fails before any work if .ecdc files cannot name the
-    // model.
+    // `write_ecdc`'s writer fails before any encoding if .ecdc files cannot name the model.
     let sink = Sink::create(&args.output)?;
     let input = open_input(&args.input)?;
     let bar = ui.step(format!("encoding at {} kbps", bandwidth.kbps()));
