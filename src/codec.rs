@@ -190,6 +190,23 @@ impl Format {
         }
     }
 
+    /// The file extension that says this format (`cache migrate --rename`), if one does:
+    /// gzip says nothing of what it wraps (a cache's `.mp3z` keeps its name).
+    pub fn extension(self) -> Option<&'static str> {
+        match self {
+            Self::Ecdc => Some("ecdc"),
+            Self::Lyra | Self::LyraRaw => Some("lyra"),
+            Self::Mp4 => Some("m4a"),
+            Self::Adts => Some("aac"),
+            Self::Wav => Some("wav"),
+            Self::Flac => Some("flac"),
+            Self::Opus => Some("opus"),
+            Self::Ogg => Some("ogg"),
+            Self::Mp3 => Some("mp3"),
+            Self::Gzip | Self::Unknown => None,
+        }
+    }
+
     /// The format of what `reader` holds, read from its first bytes; the reader is left at
     /// its start.
     pub fn sniff(reader: &mut (impl Read + Seek + ?Sized)) -> std::io::Result<Self> {

@@ -307,15 +307,15 @@ impl Drop for StopOnDrop<'_> {
 }
 
 /// The issue's test: an application rewrites files in a loop while `encodec cache migrate`
-/// runs (another process), three times to the end, and killed at several instants then run
-/// three times to the end. Afterwards every
+/// runs (another process), three times to the end; killed at several instants then run
+/// three times to the end; and once with `--rename`. Afterwards every
 /// file holds the writer's last content, or the migration of exactly that content (its
 /// duration says which version it came from), never the migration of an older one.
 #[test]
 fn writes_during_a_migration_lose_nothing() {
     let model_dir = root().join("weights/test-24khz");
     let models = Models::loaded(test_model());
-    for kill in [false, true] {
+    for (kill, rename) in [(false, false), (true, false), (false, true)] {
         let dir = tempfile::tempdir().unwrap();
         let cache = dir.path().join("cache");
         std::fs::create_dir(&cache).unwrap();
@@ -333,6 +333,7 @@ fn writes_during_a_migration_lose_nothing() {
                     .arg(&cache)
                     .args(["--level", "ultra", "--jobs", "2", "--json", "--model"])
                     .arg(&model_dir)
+                    .args(rename.then_some("--rename"))
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()
@@ -350,9 +351,10 @@ fn writes_during_a_migration_lose_nothing() {
                     child.wait().unwrap();
                 }
             }
-            // Runs to the end, each finding the files rewritten since the one before.
+            // Runs to the end, each finding the files rewritten since the one before (with
+            // --rename one: a second finds the new names taken and leaves the files alone).
             let mut converted = 0;
-            for _ in 0..3 {
+            for _ in 0..if rename { 1 } else { 3 } {
                 let finished = migrate().wait_with_output().unwrap();
                 assert!(finished.status.success(), "{}", String::from_utf8_lossy(&finished.stderr));
                 let summary: serde_json::Value = serde_json::from_slice(&finished.stdout).unwrap();
@@ -366,7 +368,12 @@ fn writes_during_a_migration_lose_nothing() {
 
         let (mut as_written, mut migrated, mut lost) = (0, 0, Vec::new());
         for (file, &version) in writer_versions.iter().enumerate() {
-            let path = written_path(&cache, file);
+            let mut path = written_path(&cache, file);
+            // With --rename the last version is the .wav the writer left, or else the .ecdc
+            // (a .ecdc beside a newer .wav is an older migration, superseded, not a loss).
+            if rename && !path.exists() {
+                path = path.with_extension("ecdc");
+            }
             let now = std::fs::read(&path).unwrap_or_else(|e| panic!("{} lost: {e}", path.display()));
             if now == written_version(file, version) {
                 as_written += 1;
@@ -386,7 +393,7 @@ fn writes_during_a_migration_lose_nothing() {
         }
         let rewrites: usize = writer_versions.iter().sum();
         eprintln!(
-            "writer vs migration (killed {kills} times: {kill}): {rewrites} rewrites of {WRITTEN_FILES} files; \
+            "writer vs migration (killed {kills} times, --rename {rename}): {rewrites} rewrites of {WRITTEN_FILES} files; \
              the runs to the end converted {converted} and found {superseded} rewritten while converted; \
              at the end {as_written} as written, \
              {migrated} migrations of the last version, {} lost",
@@ -472,4 +479,47 @@ fn the_sweep_spares_temporaries_of_live_processes() {
     assert!(!dead.exists() && !old_style.exists());
     assert!(held.exists() && fresh.exists(), "a live process's temporaries were removed");
     drop(holder);
+}
+
+/// `--rename`: files get the extension of what they hold, files already at the level too; a
+/// name already taken (two sources for one `.ecdc` name) leaves the file as it was, and a
+/// re-run changes nothing.
+#[test]
+fn migration_renames_files_for_what_they_hold() {
+    let (dir, originals) = cache_tree();
+    let compressor = Compressor::new(Level::default(), Models::loaded(test_model()));
+    let options = cache::MigrateOptions { jobs: 2, rename: true };
+    let summary = cache::migrate_with(dir.path(), &compressor, &options, |_, _| {}).unwrap();
+    // voices/a/hello.wav, voices/a/stereo.WAV, one of voices/b.{mp3,mp3z}, one of c.{m4a,flac,ogg}.
+    assert_eq!(
+        (summary.converted, summary.renamed, summary.kept, summary.failed),
+        (4, 4, 3, 1),
+        "{summary:?}"
+    );
+    for name in ["voices/a/hello.ecdc", "voices/a/stereo.ecdc", "voices/b.ecdc", "c.ecdc"] {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert_eq!(Format::of(&bytes), Format::Ecdc, "{name}");
+    }
+    // The losers of a name kept their name and bytes; nothing vanished.
+    let mut left = 0;
+    for (path, original) in &originals {
+        if let Ok(now) = std::fs::read(path) {
+            assert_eq!(&now, original, "{}: changed but not renamed", path.display());
+            left += 1;
+        }
+    }
+    assert_eq!(left, originals.len() - 4);
+    let again = cache::migrate_with(dir.path(), &compressor, &options, |_, _| {}).unwrap();
+    assert_eq!((again.converted, again.renamed, again.already_done), (0, 0, 4), "{again:?}");
+
+    // Converted without --rename before: renamed now, its bytes untouched.
+    let other = tempfile::tempdir().unwrap();
+    let path = other.path().join("hello.wav");
+    std::fs::write(&path, sample("speech-espeak-22k.wav")).unwrap();
+    cache::migrate(other.path(), &compressor, 1, |_, _| {}).unwrap();
+    let converted = std::fs::read(&path).unwrap();
+    let renaming = cache::migrate_with(other.path(), &compressor, &options, |_, _| {}).unwrap();
+    assert_eq!((renaming.already_done, renaming.renamed), (1, 1));
+    assert!(!path.exists());
+    assert_eq!(std::fs::read(other.path().join("hello.ecdc")).unwrap(), converted);
 }

@@ -159,6 +159,82 @@ pub fn replace_if_unchanged(temp: tempfile::NamedTempFile, path: &Path, read: &I
     Ok(Replaced::Yes)
 }
 
+/// What [`move_if_unchanged`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Moved {
+    /// The file is under its new name (with the new content, if one was given).
+    Yes,
+    /// `path` changed since it was read: it was left as the writer left it.
+    Superseded,
+    /// The new name was taken: `path` was left as it was.
+    NameTaken,
+}
+
+/// Gives the file at `path`, if it is still the file `read` describes, the name `target`
+/// (which must not exist), and the content of `new` if given: the old name is moved aside
+/// atomically, checked (a writer's file moved aside by mistake goes back), and the file put
+/// under its new name without replacing anything there. The old name is absent for that
+/// instant. Never loses a write: whatever goes back to `path` goes only where nothing newer
+/// has appeared since.
+pub fn move_if_unchanged(
+    new: Option<tempfile::NamedTempFile>,
+    path: &Path,
+    target: &Path,
+    read: &Identity,
+) -> Result<Moved> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    if !still(path, read) {
+        return Ok(Moved::Superseded);
+    }
+    // A name for the old file, owned by this process (the sweep spares it).
+    let aside = crate::atomic::temp_beside(path, None).map_err(io)?;
+    std::fs::rename(path, aside.path()).map_err(io)?;
+    if !still(aside.path(), read) {
+        put_back(aside, path)?;
+        return Ok(Moved::Superseded);
+    }
+    let (moved, aside) = match new {
+        Some(new) => (new.persist_noclobber(target).map(drop).map_err(|e| e.error), Some(aside)),
+        // The old file itself goes under the new name.
+        None => match aside.persist_noclobber(target) {
+            Ok(_) => (Ok(()), None),
+            Err(e) => (Err(e.error), Some(e.file)),
+        },
+    };
+    match (moved, aside) {
+        (Ok(()), _) => Ok(Moved::Yes), // an aside old file is removed as it drops
+        (Err(e), Some(aside)) => {
+            put_back(aside, path)?;
+            match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Ok(Moved::NameTaken),
+                _ => Err(Error::Io { path: target.to_owned(), source: e }),
+            }
+        }
+        (Err(e), None) => Err(Error::Io { path: target.to_owned(), source: e }),
+    }
+}
+
+/// Moves the file set aside back to `path`, unless a writer has put a newer one there since
+/// (then the aside one, older, is dropped). On any other failure it stays on disk under its
+/// temporary name, and the error says where.
+fn put_back(aside: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    match aside.persist_noclobber(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => {
+            let kept = e.file.into_temp_path().keep().unwrap_or_default();
+            Err(Error::Io {
+                path: path.to_owned(),
+                source: std::io::Error::other(format!(
+                    "could not put it back ({}); it is at {}",
+                    e.error,
+                    kept.display()
+                )),
+            })
+        }
+    }
+}
+
 /// Whether `path` is still the file `read` describes (a file that cannot be read is not).
 fn still(path: &Path, read: &Identity) -> bool {
     Identity::of(path).is_ok_and(|now| now == *read)

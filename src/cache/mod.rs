@@ -62,6 +62,20 @@ pub struct FileReport {
     pub bytes_after: u64,
     /// Seconds of audio (0 if it could not be read).
     pub duration_s: f64,
+    /// Its new name, when [`MigrateOptions::rename`] gave it the extension of what it holds.
+    pub renamed_to: Option<PathBuf>,
+}
+
+/// How [`migrate_with`] works.
+#[derive(Clone, Debug)]
+pub struct MigrateOptions {
+    /// Files converted at a time.
+    pub jobs: usize,
+    /// Give each file the extension of what it holds once migrated (`hello.wav` holding
+    /// EnCodec becomes `hello.ecdc`), also files already at the level. A file whose new name
+    /// is taken is left as it was ([`Outcome::Kept`]). While a file is renamed, its old name is
+    /// absent for an instant.
+    pub rename: bool,
 }
 
 /// A whole migration.
@@ -79,6 +93,8 @@ pub struct MigrationSummary {
     pub failed: usize,
     /// Files another process rewrote while they were converted, left as it wrote them.
     pub superseded: usize,
+    /// Files given the extension of what they hold ([`MigrateOptions::rename`]).
+    pub renamed: usize,
     /// Bytes of all files before.
     pub bytes_before: u64,
     /// Bytes of all files after.
@@ -114,16 +130,26 @@ pub fn migrate(
     jobs: usize,
     on_file: impl Fn(&FileReport, usize) + Sync,
 ) -> Result<MigrationSummary> {
+    migrate_with(dir, compressor, &MigrateOptions { jobs, rename: false }, on_file)
+}
+
+/// [`migrate`], with options: files renamed for what they hold.
+pub fn migrate_with(
+    dir: &Path,
+    compressor: &Compressor,
+    options: &MigrateOptions,
+    on_file: impl Fn(&FileReport, usize) + Sync,
+) -> Result<MigrationSummary> {
     let _lock = guard::FolderLock::acquire(dir)?;
     let (files, temporaries) = audio_files(dir)?;
     let stale = guard::sweep(temporaries)?;
     let mut summary = MigrationSummary { stale_temporaries_removed: stale, ..Default::default() };
-    let pool = pool(jobs)?;
+    let pool = pool(options.jobs)?;
     let reports: Vec<FileReport> = pool.install(|| {
         files
             .par_iter()
             .map(|path| {
-                let report = migrate_file(path, compressor);
+                let report = migrate_file(path, compressor, options.rename);
                 on_file(&report, files.len());
                 report
             })
@@ -140,6 +166,7 @@ pub fn migrate(
         summary.bytes_before += report.bytes_before;
         summary.bytes_after += report.bytes_after;
         summary.duration_s += report.duration_s;
+        summary.renamed += usize::from(report.renamed_to.is_some());
         match report.outcome {
             Outcome::Converted { .. } => summary.converted += 1,
             Outcome::AlreadyDone => summary.already_done += 1,
@@ -156,15 +183,16 @@ pub fn migrate(
     Ok(summary)
 }
 
-fn migrate_file(path: &Path, compressor: &Compressor) -> FileReport {
+fn migrate_file(path: &Path, compressor: &Compressor, rename: bool) -> FileReport {
     let mut report = FileReport {
         path: path.to_owned(),
         outcome: Outcome::AlreadyDone,
         bytes_before: 0,
         bytes_after: 0,
         duration_s: 0.0,
+        renamed_to: None,
     };
-    match convert_file(path, compressor, &mut report) {
+    match convert_file(path, compressor, rename, &mut report) {
         Ok(outcome) => report.outcome = outcome,
         // Being written as it was read.
         Err(Error::Changed(_)) => {
@@ -179,7 +207,12 @@ fn migrate_file(path: &Path, compressor: &Compressor) -> FileReport {
     report
 }
 
-fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -> Result<Outcome> {
+fn convert_file(
+    path: &Path,
+    compressor: &Compressor,
+    rename: bool,
+    report: &mut FileReport,
+) -> Result<Outcome> {
     let io = |source| Error::Io { path: path.to_owned(), source };
     let metadata = std::fs::metadata(path).map_err(io)?;
     report.bytes_before = metadata.len();
@@ -198,11 +231,24 @@ fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -
         // bitrate), or left as it was for another reason.
         let format = Format::sniff(&mut std::fs::File::open(path).map_err(io)?).map_err(io)?;
         let done = chain.first().is_some_and(|(_, codec)| codec.keeps(format, 0.0));
-        return Ok(if done {
-            Outcome::AlreadyDone
-        } else {
-            Outcome::Kept { reason: metadata.fallback_reason.unwrap_or_else(|| "unchanged".into()) }
-        });
+        if !done {
+            return Ok(Outcome::Kept {
+                reason: metadata.fallback_reason.unwrap_or_else(|| "unchanged".into()),
+            });
+        }
+        drop(temp);
+        return match new_name(path, format).filter(|_| rename) {
+            None => Ok(Outcome::AlreadyDone),
+            Some(target) => match guard::move_if_unchanged(None, path, &target, &read)? {
+                guard::Moved::Yes => {
+                    sync_dir(path);
+                    report.renamed_to = Some(target);
+                    Ok(Outcome::AlreadyDone)
+                }
+                guard::Moved::Superseded => Ok(Outcome::Superseded),
+                guard::Moved::NameTaken => Ok(name_taken(&target)),
+            },
+        };
     }
     if own != Some(metadata.codec) {
         let reason = metadata.fallback_reason.unwrap_or_default();
@@ -218,13 +264,37 @@ fn convert_file(path: &Path, compressor: &Compressor, report: &mut FileReport) -
         return Err(Error::DurationMismatch { expected_s: metadata.duration_s, actual_s: decoded });
     }
     temp.as_file().sync_all().map_err(io)?;
-    if guard::replace_if_unchanged(temp, path, &read)? == guard::Replaced::Superseded {
-        report.bytes_after = std::fs::metadata(path).map_or(0, |m| m.len());
-        return Ok(Outcome::Superseded);
+    let format = Format::sniff(&mut std::fs::File::open(temp.path()).map_err(io)?).map_err(io)?;
+    match new_name(path, format).filter(|_| rename) {
+        None => {
+            if guard::replace_if_unchanged(temp, path, &read)? == guard::Replaced::Superseded {
+                report.bytes_after = std::fs::metadata(path).map_or(0, |m| m.len());
+                return Ok(Outcome::Superseded);
+            }
+        }
+        Some(target) => match guard::move_if_unchanged(Some(temp), path, &target, &read)? {
+            guard::Moved::Yes => report.renamed_to = Some(target),
+            guard::Moved::Superseded => {
+                report.bytes_after = std::fs::metadata(path).map_or(0, |m| m.len());
+                return Ok(Outcome::Superseded);
+            }
+            guard::Moved::NameTaken => return Ok(name_taken(&target)),
+        },
     }
     sync_dir(path);
     report.bytes_after = metadata.compressed_size;
     Ok(Outcome::Converted { codec: metadata.codec })
+}
+
+/// `path` with the extension that says `format`, if that is another name.
+fn new_name(path: &Path, format: Format) -> Option<PathBuf> {
+    let extension = format.extension()?;
+    let now = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    (!now.eq_ignore_ascii_case(extension)).then(|| path.with_extension(extension))
+}
+
+fn name_taken(target: &Path) -> Outcome {
+    Outcome::Kept { reason: format!("not renamed: {} exists", target.display()) }
 }
 
 /// Whether two files hold the same bytes, read a block at a time.

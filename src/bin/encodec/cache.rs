@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use encodec::cache::{self, Outcome};
+use encodec::cache::{self, MigrateOptions, Outcome};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::compress::LevelArgs;
@@ -25,6 +25,10 @@ pub struct MigrateArgs {
     /// Files converted at a time (default: one per core).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Give each file the extension of what it holds (hello.wav -> hello.ecdc); a file whose
+    /// new name exists is left as it was.
+    #[arg(long)]
+    rename: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -60,7 +64,8 @@ fn migrate(args: MigrateArgs, ui: &Ui) -> encodec::Result<()> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed} (eta {eta}) {msg}")
             .expect("valid template"),
     );
-    let summary = cache::migrate(&args.dir, &compressor, jobs(args.jobs), |report, total| {
+    let options = MigrateOptions { jobs: jobs(args.jobs), rename: args.rename };
+    let summary = cache::migrate_with(&args.dir, &compressor, &options, |report, total| {
         bar.set_length(total as u64);
         bar.inc(1);
         if let Outcome::Failed { error } = &report.outcome {
@@ -91,6 +96,9 @@ fn migrate(args: MigrateArgs, ui: &Ui) -> encodec::Result<()> {
         summary.mb_per_minute_before,
         summary.mb_per_minute_after
     );
+    if args.rename {
+        println!("renamed {} file(s) for what they hold", summary.renamed);
+    }
     if summary.stale_temporaries_removed > 0 {
         println!("removed {} temporary file(s) an interrupted run left", summary.stale_temporaries_removed);
     }
