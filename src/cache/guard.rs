@@ -193,24 +193,17 @@ pub fn move_if_unchanged(
         put_back(aside, path)?;
         return Ok(Moved::Superseded);
     }
-    let (moved, aside) = match new {
-        Some(new) => (new.persist_noclobber(target).map(drop).map_err(|e| e.error), Some(aside)),
+    // On success the old file, still set aside (or not at all), is removed as `aside` drops.
+    let result = match new {
+        Some(new) => new.persist_noclobber(target).map(drop).map_err(|e| (e.error, aside)),
         // The old file itself goes under the new name.
-        None => match aside.persist_noclobber(target) {
-            Ok(_) => (Ok(()), None),
-            Err(e) => (Err(e.error), Some(e.file)),
-        },
+        None => aside.persist_noclobber(target).map(drop).map_err(|e| (e.error, e.file)),
     };
-    match (moved, aside) {
-        (Ok(()), _) => Ok(Moved::Yes), // an aside old file is removed as it drops
-        (Err(e), Some(aside)) => {
-            put_back(aside, path)?;
-            match e.kind() {
-                std::io::ErrorKind::AlreadyExists => Ok(Moved::NameTaken),
-                _ => Err(Error::Io { path: target.to_owned(), source: e }),
-            }
-        }
-        (Err(e), None) => Err(Error::Io { path: target.to_owned(), source: e }),
+    let Err((error, aside)) = result else { return Ok(Moved::Yes) };
+    put_back(aside, path)?;
+    match error.kind() {
+        std::io::ErrorKind::AlreadyExists => Ok(Moved::NameTaken),
+        _ => Err(Error::Io { path: target.to_owned(), source: error }),
     }
 }
 
