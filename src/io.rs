@@ -12,12 +12,11 @@ impl<T: Read + Seek + Send + Sync> ReadSeek for T {}
 /// `Unsupported`. Written by hand: `BufReader` cannot rewind past its buffer.
 pub struct Unseekable<R> {
     inner: R,
-    /// The first bytes read, while they fit in `REPLAY`; `None` once more was read.
+    /// Every byte read from `inner` so far, while they fit in `REPLAY`; `None` once more was
+    /// read.
     head: Option<Vec<u8>>,
     /// Where the next read is, from the start.
     position: u64,
-    /// Bytes read from `inner` so far.
-    consumed: u64,
 }
 
 impl<R: Read> Unseekable<R> {
@@ -26,15 +25,14 @@ impl<R: Read> Unseekable<R> {
 
     /// Wraps `inner`, at its start.
     pub fn new(inner: R) -> Self {
-        Self { inner, head: Some(Vec::new()), position: 0, consumed: 0 }
+        Self { inner, head: Some(Vec::new()), position: 0 }
     }
 }
 
 impl<R: Read> Read for Unseekable<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.position < self.consumed {
-            // Replaying the kept start (only possible while it is kept).
-            let head = self.head.as_deref().unwrap_or_default();
+        if let Some(head) = self.head.as_deref().filter(|h| self.position < h.len() as u64) {
+            // Replaying the kept start after a rewind.
             let at = self.position as usize;
             let n = buf.len().min(head.len() - at);
             buf[..n].copy_from_slice(&head[at..at + n]);
@@ -50,7 +48,6 @@ impl<R: Read> Read for Unseekable<R> {
             }
         }
         self.position += n as u64;
-        self.consumed += n as u64;
         Ok(n)
     }
 }
@@ -64,7 +61,7 @@ impl<R: Read> Seek for Unseekable<R> {
         };
         match target {
             Some(n) if n == self.position => Ok(n),
-            Some(n) if n <= self.consumed && self.head.is_some() => {
+            Some(n) if self.head.as_ref().is_some_and(|head| n <= head.len() as u64) => {
                 self.position = n;
                 Ok(n)
             }

@@ -264,22 +264,27 @@ fn convert_file(
         return Err(Error::DurationMismatch { expected_s: metadata.duration_s, actual_s: decoded });
     }
     temp.as_file().sync_all().map_err(io)?;
-    let format = Format::sniff(&mut std::fs::File::open(temp.path()).map_err(io)?).map_err(io)?;
-    match new_name(path, format).filter(|_| rename) {
-        None => {
-            if guard::replace_if_unchanged(temp, path, &read)? == guard::Replaced::Superseded {
-                report.bytes_after = std::fs::metadata(path).map_or(0, |m| m.len());
-                return Ok(Outcome::Superseded);
-            }
+    // With --rename, the name that says what the new file holds (sniffed only then).
+    let target = match rename {
+        true => {
+            new_name(path, Format::sniff(&mut std::fs::File::open(temp.path()).map_err(io)?).map_err(io)?)
         }
+        false => None,
+    };
+    let superseded = match target {
+        None => guard::replace_if_unchanged(temp, path, &read)? == guard::Replaced::Superseded,
         Some(target) => match guard::move_if_unchanged(Some(temp), path, &target, &read)? {
-            guard::Moved::Yes => report.renamed_to = Some(target),
-            guard::Moved::Superseded => {
-                report.bytes_after = std::fs::metadata(path).map_or(0, |m| m.len());
-                return Ok(Outcome::Superseded);
+            guard::Moved::Yes => {
+                report.renamed_to = Some(target);
+                false
             }
+            guard::Moved::Superseded => true,
             guard::Moved::NameTaken => return Ok(name_taken(&target)),
         },
+    };
+    if superseded {
+        report.bytes_after = std::fs::metadata(path).map_or(0, |m| m.len());
+        return Ok(Outcome::Superseded);
     }
     sync_dir(path);
     report.bytes_after = metadata.compressed_size;

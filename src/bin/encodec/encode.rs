@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use encodec::audio::{self, StreamingConverter};
 use encodec::lyra::{Container, LyraCodec};
-use encodec::{codec, ecdc, hub, AtomicFile, Bandwidth, Codec, Encodec, Error, OpusCodec};
+use encodec::{codec, ecdc, hub, Bandwidth, Codec, Encodec, OpusCodec};
 
 use crate::choice::{self, CodecName};
+use crate::output::Output;
 use crate::Ui;
 
 #[derive(clap::Args)]
@@ -85,49 +86,10 @@ pub fn open_input(path: &Path) -> encodec::Result<audio::AudioChunks> {
     audio::AudioChunks::open(path)
 }
 
-/// Where the encoded bytes go: a file that appears whole or not at all, or standard output.
-enum Sink {
-    File(AtomicFile),
-    Stdout(std::io::Stdout),
-}
-
-impl Sink {
-    fn create(path: &Path) -> encodec::Result<Self> {
-        match path.as_os_str() == "-" {
-            true => Ok(Sink::Stdout(std::io::stdout())),
-            false => AtomicFile::create(path).map(Sink::File),
-        }
-    }
-
-    fn commit(self) -> encodec::Result<()> {
-        match self {
-            Sink::File(file) => file.commit(),
-            Sink::Stdout(mut out) => {
-                out.flush().map_err(|source| Error::Io { path: "<stdout>".into(), source })
-            }
-        }
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Sink::File(file) => file.write(buf),
-            Sink::Stdout(out) => out.write(buf),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Sink::File(file) => file.flush(),
-            Sink::Stdout(out) => out.flush(),
-        }
-    }
-}
-
 /// Through the codec interface, streaming.
 fn encode_with(codec: &dyn Codec, args: &Args, ui: &Ui) -> encodec::Result<()> {
     let mut input = open_input(&args.input)?;
-    let mut out = Sink::create(&args.output)?;
+    let mut out = Output::create(&args.output)?;
     let kbps = codec.bitrate_kbps().unwrap_or_default();
     let bar = ui.step(format!("encoding at {kbps} kbps with {}", codec.name()));
     let result = codec::encode_pcm(codec, &mut input, &mut out);
@@ -139,10 +101,10 @@ fn encode_with(codec: &dyn Codec, args: &Args, ui: &Ui) -> encodec::Result<()> {
 fn encode_ecdc(args: &Args, bandwidth: Bandwidth, ui: &Ui) -> encodec::Result<()> {
     let model = ui.load_model(&args.model)?;
     // `write_ecdc`'s writer fails before any encoding if .ecdc files cannot name the model.
-    let sink = Sink::create(&args.output)?;
+    let output = Output::create(&args.output)?;
     let input = open_input(&args.input)?;
     let bar = ui.step(format!("encoding at {} kbps", bandwidth.kbps()));
-    let result = write_ecdc(&model, bandwidth, input, sink);
+    let result = write_ecdc(&model, bandwidth, input, output);
     bar.finish_and_clear();
     result?.commit()
 }

@@ -10,6 +10,7 @@ mod decode;
 mod encode;
 mod info;
 mod meta;
+mod output;
 mod quality;
 mod wav_out;
 

@@ -6,7 +6,7 @@
 use std::io::{Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use encodec::audio::{WavFormat, WavStream};
+use encodec::audio::WavFormat;
 use encodec::ecdc::{EcdcDecoder, Header, DEFAULT_PREROLL_FRAMES};
 use encodec::encodec::PublishedModel;
 use encodec::{AtomicFile, Bandwidth, Encodec, Error};
@@ -171,41 +171,29 @@ fn decode_to_wav<R: Read + Seek>(
     rescale: bool,
     ui: &Ui,
 ) -> encodec::Result<()> {
-    let decode = |each: &mut dyn FnMut(Vec<Vec<f32>>) -> encodec::Result<()>| -> encodec::Result<()> {
+    let decoder = || -> encodec::Result<EcdcDecoder<'_, R>> {
         let mut reader = open()?;
         let header = Header::read(&mut reader)?;
-        let range = 0..header.audio_len;
-        let mut decoder = EcdcDecoder::new(model, reader, &header, range, DEFAULT_PREROLL_FRAMES)?;
-        while let Some(pcm) = decoder.next_chunk(CHUNK_FRAMES)? {
-            each(pcm)?;
-        }
-        Ok(())
+        EcdcDecoder::new(model, reader, &header, 0..header.audio_len, DEFAULT_PREROLL_FRAMES)
     };
     let peak_of = |pcm: &[Vec<f32>]| pcm.iter().flatten().fold(0f32, |peak, x| peak.max(x.abs()));
     let bar = ui.step("decoding");
     let gain = if rescale {
-        let mut peak = 0f32;
-        decode(&mut |pcm| {
+        let (mut first_pass, mut peak) = (decoder()?, 0f32);
+        while let Some(pcm) = first_pass.next_chunk(CHUNK_FRAMES)? {
             peak = peak.max(peak_of(&pcm));
-            Ok(())
-        })?;
+        }
         // As torch computes `min(0.99 / peak, 1)` in f32: the reciprocal, times 0.99.
         let gain = peak.recip() * LIMIT;
         Some(if 1.0 < gain { 1.0 } else { gain })
     } else {
         None
     };
-    let header = Header::read(&mut open()?)?;
-    let mut wav = WavStream::new(
-        AtomicFile::create(output)?,
-        model.channels(),
-        model.sample_rate(),
-        WavFormat::Pcm16,
-        header.audio_len as u64,
-    )?;
-    let io = |source| Error::Io { path: output.to_owned(), source };
+    let mut decoder = decoder()?;
+    let layout = (model.channels(), model.sample_rate(), decoder.len() as u64);
     let mut peak = 0f32;
-    decode(&mut |mut pcm| {
+    let written = crate::output::write_wav(output, WavFormat::Pcm16, layout, || {
+        let Some(mut pcm) = decoder.next_chunk(CHUNK_FRAMES)? else { return Ok(None) };
         peak = peak.max(peak_of(&pcm));
         for x in pcm.iter_mut().flatten() {
             *x = match gain {
@@ -213,10 +201,10 @@ fn decode_to_wav<R: Read + Seek>(
                 None => x.clamp(-LIMIT, LIMIT),
             };
         }
-        wav.write(&pcm).map_err(io)
-    })?;
+        Ok(Some(pcm))
+    });
     bar.finish_and_clear();
-    wav.finish().map_err(io)?.commit()?;
+    written?;
     if gain.is_none() && peak > LIMIT {
         eprintln!(
             "Clipping!! max scale {}, limit is {LIMIT}. To avoid clipping, use the `-r` option to rescale the output.",
