@@ -118,6 +118,11 @@ pub trait PcmDecoder {
     /// The next PCM (`[channels][samples]`, about `frames` samples per channel), or `None`
     /// after the last.
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>>;
+    /// Whether the stream ended before its header said, or inside a frame: known once
+    /// [`PcmDecoder::next_chunk`] has returned `None`.
+    fn truncated(&self) -> bool {
+        false
+    }
 }
 
 impl PcmDecoder for AudioChunks {
@@ -132,6 +137,9 @@ impl PcmDecoder for AudioChunks {
     }
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
         Ok(AudioChunks::next_chunk(self, frames)?.map(|audio| audio.channels))
+    }
+    fn truncated(&self) -> bool {
+        AudioChunks::truncated(self)
     }
 }
 

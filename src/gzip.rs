@@ -7,13 +7,16 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::codec::{Codec, Decoded, Encoder, Input, PcmSpec, ReadSeek};
+use crate::io::Counted;
 use crate::{Error, Format, Result};
 
 /// The most bytes a gzip file inflates to here: a small file must not expand into gigabytes.
 pub const MAX_INFLATED: u64 = 1 << 31;
 
-/// gzip at the default level (6, as `gzip` does). Its encoder fails when the result would not
-/// be smaller than the original, so that a chain falls back to storing it.
+/// gzip at the default level (6, as `gzip` does): a standard single-member gzip stream (RFC
+/// 1952), what Python's `gzip`, a browser's `DecompressionStream("gzip")` and pako inflate.
+/// Its encoder fails when the result would not be smaller than the original, so that a chain
+/// falls back to storing it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GzipCodec;
 
@@ -27,9 +30,15 @@ impl Codec for GzipCodec {
     fn input(&self) -> Input {
         Input::Bytes
     }
+    /// A gzip file is gzipped again (and so, not shrinking, stored as it is) rather than kept:
+    /// what the Lossless level stores must restore to the very bytes it was given, and a kept
+    /// gzip would be inflated on the way back.
+    fn keeps(&self, _format: Format, _kbps: f64) -> bool {
+        false
+    }
 
     fn encoder<'a>(&'a self, _pcm: PcmSpec, out: &'a mut dyn Write) -> Result<Box<dyn Encoder + 'a>> {
-        let counted = Counted { inner: out, bytes: 0 };
+        let counted = Counted::new(out);
         Ok(Box::new(GzipEncoder { gzip: GzEncoder::new(counted, Compression::default()), bytes_in: 0 }))
     }
 
@@ -38,25 +47,8 @@ impl Codec for GzipCodec {
     }
 }
 
-/// A writer that counts what goes through it.
-struct Counted<'a> {
-    inner: &'a mut dyn Write,
-    bytes: u64,
-}
-
-impl Write for Counted<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 struct GzipEncoder<'a> {
-    gzip: GzEncoder<Counted<'a>>,
+    gzip: GzEncoder<Counted<&'a mut dyn Write>>,
     bytes_in: u64,
 }
 

@@ -69,3 +69,26 @@ impl<R: Read> Seek for Unseekable<R> {
         }
     }
 }
+
+/// A writer that counts the bytes that go through it.
+pub(crate) struct Counted<W> {
+    pub inner: W,
+    pub bytes: u64,
+}
+
+impl<W> Counted<W> {
+    pub fn new(inner: W) -> Self {
+        Self { inner, bytes: 0 }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -11,6 +11,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
+use super::riff;
 use crate::io::ReadSeek;
 use crate::pcm::Audio;
 use crate::{Error, Result};
@@ -35,56 +36,23 @@ fn at(path: &Path) -> impl Fn(Error) -> Error + '_ {
     }
 }
 
-/// Decodes an audio file held in memory; `extension` (like `"mp3"`) helps format detection.
+/// Decodes an audio file held in memory, as far as it is valid (see [`AudioChunks`]);
+/// `extension` (like `"mp3"`) helps format detection.
 pub fn read_bytes(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
-    let audio = if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE") {
-        read_wav(bytes)?
-    } else {
-        read_with_symphonia(bytes, extension)?
-    };
-    crate::pcm::check_finite(&audio.channels)?;
-    if audio.channels.is_empty() {
-        return Err(bad("no audio channels".into()));
+    let mut chunks = AudioChunks::from_reader(Box::new(Cursor::new(bytes.to_vec())), extension)?;
+    let mut channels = vec![Vec::new(); chunks.channels()];
+    while let Some(chunk) = chunks.next_chunk(1 << 20)? {
+        channels.iter_mut().zip(chunk.channels).for_each(|(all, more)| all.extend(more));
     }
-    // Resampling allocates in proportion to the rate ratio: an absurd header rate must not
-    // turn a small file into gigabytes.
-    if !SAMPLE_RATES.contains(&audio.sample_rate) {
-        return Err(bad(format!("sample rate {} Hz is outside {SAMPLE_RATES:?}", audio.sample_rate)));
-    }
-    Ok(audio)
+    Ok(Audio { sample_rate: chunks.sample_rate(), channels })
 }
 
 fn bad(reason: String) -> Error {
     Error::Audio { path: "<input>".into(), reason }
 }
 
-fn read_wav(bytes: &[u8]) -> Result<Audio> {
-    let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| bad(format!("WAV: {e}")))?;
-    let spec = reader.spec();
-    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader.samples::<f32>().collect::<Result<_, _>>(),
-        (hound::SampleFormat::Int, bits @ 1..=32) => {
-            let full_scale = (1u64 << (bits - 1)) as f32;
-            reader.samples::<i32>().map(|s| s.map(|s| s as f32 / full_scale)).collect::<Result<_, _>>()
-        }
-        (format, bits) => return Err(bad(format!("unsupported WAV sample format {format:?} {bits}-bit"))),
-    }
-    .map_err(|e| bad(format!("WAV: {e}")))?;
-    Ok(deinterleave(&interleaved, spec.channels as usize, spec.sample_rate))
-}
-
 fn deinterleave(interleaved: &[f32], channels: usize, sample_rate: u32) -> Audio {
     Audio { sample_rate, channels: crate::pcm::deinterleave(interleaved, channels.max(1)) }
-}
-
-fn read_with_symphonia(bytes: &[u8], extension: Option<&str>) -> Result<Audio> {
-    let mut track = Track::open(Box::new(Cursor::new(bytes.to_vec())), extension)?;
-    let mut interleaved = Vec::new();
-    while let Some(samples) = track.next_packet()? {
-        interleaved.extend_from_slice(samples);
-    }
-    let (rate, channels) = track.spec.ok_or_else(|| bad("no audio could be decoded".into()))?;
-    Ok(deinterleave(&interleaved, channels, rate))
 }
 
 /// The default audio track of a file symphonia reads, decoded a packet at a time.
@@ -95,6 +63,8 @@ struct Track {
     /// Sample rate and channels, from the first decoded packet.
     spec: Option<(u32, usize)>,
     buffer: Vec<f32>,
+    /// Whether the stream ended inside a packet (a file cut short).
+    truncated: bool,
 }
 
 impl Track {
@@ -117,7 +87,7 @@ impl Track {
             .make_audio_decoder(params, &AudioDecoderOptions::default())
             .map_err(symphonia_error)?;
         let track_id = track.id;
-        Ok(Self { format, decoder, track_id, spec: None, buffer: Vec::new() })
+        Ok(Self { format, decoder, track_id, spec: None, buffer: Vec::new(), truncated: false })
     }
 
     /// The next packet's samples, interleaved; `None` at the end of the track.
@@ -126,8 +96,10 @@ impl Track {
             let packet = match self.format.next_packet() {
                 Ok(Some(packet)) => packet,
                 Ok(None) => return Ok(None),
+                // Cut short: what came before the cut is the audio, as players and ffmpeg read it.
                 Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Ok(None)
+                    self.truncated = true;
+                    return Ok(None);
                 }
                 Err(e) => return Err(symphonia_error(e)),
             };
@@ -224,13 +196,22 @@ impl AudioChunks {
         Self::from_source(Box::new(crate::io::Unseekable::new(reader)), extension, false)
     }
 
-    fn from_source(reader: Box<dyn ReadSeek>, extension: Option<&str>, seekable: bool) -> Result<Self> {
+    fn from_source(mut reader: Box<dyn ReadSeek>, extension: Option<&str>, seekable: bool) -> Result<Self> {
         let path = PathBuf::from("<input>");
-        let mut reader = BufReader::new(reader);
-        let start = reader.stream_position().map_err(|source| Error::Io { path: path.clone(), source })?;
-        let reader = match WavChunks::from_reader(reader, start, &path)? {
-            Ok(wav) => return Ok(Self { source: ChunkSource::Wav(wav), path }),
-            Err(reader) => reader,
+        let io = |source| Error::Io { path: PathBuf::from("<input>"), source };
+        let start = reader.stream_position().map_err(io)?;
+        let mut head = [0u8; 12];
+        let n = reader.read(&mut head).map_err(io)?;
+        reader.seek(SeekFrom::Start(start)).map_err(io)?;
+        let reader = match n == 12 && &head[..4] == b"RIFF" && &head[8..] == b"WAVE" {
+            true => {
+                let (trimmed, found) = riff::Trimmed::new(reader, start).map_err(io)?;
+                match WavChunks::from_reader(BufReader::new(Box::new(trimmed)), start, found, &path)? {
+                    Ok(wav) => return Ok(Self { source: ChunkSource::Wav(wav), path }),
+                    Err(reader) => reader,
+                }
+            }
+            false => BufReader::new(reader),
         };
         let mut track = Track::open(Box::new(Source(reader, seekable)), extension)?;
         let pending = track.next_packet()?.unwrap_or_default().to_vec();
@@ -238,9 +219,22 @@ impl AudioChunks {
             return Err(bad("no audio could be decoded".into()));
         };
         if channels == 0 || !SAMPLE_RATES.contains(&rate) {
-            return Err(bad(format!("{channels} channels at {rate} Hz")));
+            return Err(bad(format!(
+                "{channels} channels at {rate} Hz: needs a channel and a sample rate of {}-{} Hz",
+                SAMPLE_RATES.start(),
+                SAMPLE_RATES.end()
+            )));
         }
         Ok(Self { source: ChunkSource::Track { track, pending, ended: false }, path })
+    }
+
+    /// Whether the input ended before its header said, or inside a frame or packet: it is
+    /// read as far as it is valid. Known once [`AudioChunks::next_chunk`] has returned `None`.
+    pub fn truncated(&self) -> bool {
+        match &self.source {
+            ChunkSource::Wav(wav) => wav.found.patched || wav.cut,
+            ChunkSource::Track { track, .. } => track.truncated,
+        }
     }
 
     /// Samples per second.
@@ -289,6 +283,10 @@ impl AudioChunks {
 struct WavChunks {
     reader: hound::WavReader<BufReader<Box<dyn ReadSeek>>>,
     path: PathBuf,
+    /// What was found of the data chunk's length.
+    found: riff::Found,
+    /// Whether the input ended inside the data (a stream of unknown length).
+    cut: bool,
 }
 
 impl WavChunks {
@@ -298,6 +296,7 @@ impl WavChunks {
     fn from_reader(
         mut reader: BufReader<Box<dyn ReadSeek>>,
         start: u64,
+        found: riff::Found,
         path: &Path,
     ) -> Result<std::result::Result<Self, BufReader<Box<dyn ReadSeek>>>> {
         let io = |source| Error::Io { path: path.to_owned(), source };
@@ -315,7 +314,7 @@ impl WavChunks {
             return Ok(Err(reader));
         }
         let wav = hound::WavReader::new(reader).map_err(|e| bad(format!("WAV: {e}")))?;
-        Ok(Ok(Self { reader: wav, path: path.to_owned() }))
+        Ok(Ok(Self { reader: wav, path: path.to_owned(), found, cut: false }))
     }
 
     /// Samples per second.
@@ -328,21 +327,35 @@ impl WavChunks {
         self.reader.spec().channels as usize
     }
 
-    /// The next `frames` frames (fewer at the end) as [`Audio`], or `None` at the end.
+    /// The next `frames` frames (fewer at the end) as [`Audio`], or `None` at the end. A
+    /// stream that ends inside the data ends at its last whole frame.
     pub fn next_chunk(&mut self, frames: usize) -> Result<Option<Audio>> {
         let spec = self.reader.spec();
         let count = frames * spec.channels as usize;
-        let bad = |e: hound::Error| Error::Audio { path: self.path.clone(), reason: format!("WAV: {e}") };
-        let interleaved: Vec<f32> = match spec.sample_format {
-            hound::SampleFormat::Float => {
-                self.reader.samples::<f32>().take(count).collect::<Result<_, _>>().map_err(bad)?
-            }
+        let mut interleaved = Vec::with_capacity(count.min(1 << 20));
+        let read = match spec.sample_format {
+            hound::SampleFormat::Float => self.reader.samples::<f32>().take(count).try_for_each(|s| {
+                interleaved.push(s?);
+                Ok(())
+            }),
             hound::SampleFormat::Int => {
                 let full_scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
-                let samples = self.reader.samples::<i32>().take(count);
-                samples.map(|s| s.map(|s| s as f32 / full_scale)).collect::<Result<_, _>>().map_err(bad)?
+                self.reader.samples::<i32>().take(count).try_for_each(|s| {
+                    interleaved.push(s? as f32 / full_scale);
+                    Ok(())
+                })
             }
         };
+        match read {
+            Ok(()) => {}
+            // hound says only "Failed to read enough bytes": the input's own end tells a cut
+            // stream from a failing read.
+            Err(hound::Error::IoError(_)) if self.found.ended.load(std::sync::atomic::Ordering::Relaxed) => {
+                self.cut = true;
+                interleaved.truncate(interleaved.len() / spec.channels as usize * spec.channels as usize);
+            }
+            Err(e) => return Err(Error::Audio { path: self.path.clone(), reason: format!("WAV: {e}") }),
+        }
         if interleaved.is_empty() {
             return Ok(None);
         }

@@ -223,7 +223,11 @@ fn convert_file(
     // the next), streamed: neither file is ever held in memory. It keeps the old one's mode.
     let temp = atomic::temp_beside(path, Some(metadata.permissions())).map_err(io)?;
     let metadata = compressor.compress_file(path, temp.path())?;
-    report.duration_s = metadata.duration_s;
+    // Lossless levels do not read the audio: its length is still the cache's figure.
+    report.duration_s = match metadata.duration_s {
+        Some(seconds) => seconds,
+        None => levels::file_duration_s(path, compressor.models()).unwrap_or(0.0),
+    };
     let chain = compressor.chain();
     let own = chain.first().map(|(_, codec)| codec.name());
     if same_contents(path, temp.path())? {
@@ -258,10 +262,27 @@ fn convert_file(
         let reason = format!("{} bytes would become {}", report.bytes_before, metadata.compressed_size);
         return Ok(Outcome::Kept { reason });
     }
-    // The new file must play back as long as the old one before it replaces it.
-    let decoded = levels::file_duration_s(temp.path(), compressor.models())?;
-    if (decoded - metadata.duration_s).abs() > DURATION_TOLERANCE_S {
-        return Err(Error::DurationMismatch { expected_s: metadata.duration_s, actual_s: decoded });
+    // The new file must play back as long as the old one before it replaces it, or (gzip)
+    // give back its very bytes.
+    match metadata.duration_s {
+        Some(expected_s) => {
+            let decoded = levels::file_duration_s(temp.path(), compressor.models())?;
+            if (decoded - expected_s).abs() > DURATION_TOLERANCE_S {
+                return Err(Error::DurationMismatch { expected_s, actual_s: decoded });
+            }
+        }
+        None => {
+            let open = |path: &Path| {
+                std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })
+            };
+            let inflated = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(open(temp.path())?));
+            if !same_stream(inflated, std::io::BufReader::new(open(path)?))? {
+                return Err(Error::Gzip(format!(
+                    "{} does not inflate to what it was made from",
+                    temp.path().display()
+                )));
+            }
+        }
     }
     temp.as_file().sync_all().map_err(io)?;
     // With --rename, the name that says what the new file holds (sniffed only then).
@@ -309,7 +330,11 @@ fn same_contents(a: &Path, b: &Path) -> Result<bool> {
             .map(std::io::BufReader::new)
             .map_err(|source| Error::Io { path: path.to_owned(), source })
     };
-    let (mut a, mut b) = (open(a)?, open(b)?);
+    same_stream(open(a)?, open(b)?)
+}
+
+/// Whether two streams hold the same bytes.
+fn same_stream(mut a: impl BufRead, mut b: impl BufRead) -> Result<bool> {
     loop {
         let (x, y) = (
             a.fill_buf().map_err(|source| Error::Io { path: "<file>".into(), source })?,

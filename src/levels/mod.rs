@@ -19,7 +19,7 @@
 mod level;
 mod stats;
 
-use std::io::{Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{Cursor, Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +31,7 @@ use crate::audio::Audio;
 use crate::codec::{self, Codec, Input, PcmDecoder, PcmSpec, ReadSeek, CHUNK_FRAMES};
 use crate::encodec::ecdc::{self, Header};
 use crate::encodec::Models;
+use crate::io::Counted;
 use crate::lyra::FramedReader;
 use crate::registry::builtin;
 use crate::{Error, Format, Result};
@@ -42,6 +43,15 @@ pub struct Compressed {
     pub bytes: Vec<u8>,
     /// What happened.
     pub metadata: Metadata,
+}
+
+/// What [`unpack`] gives back: the original bytes, or audio decoded from a codec's file.
+#[derive(Clone, Debug)]
+pub enum Unpacked {
+    /// The bytes [`Compressor::compress`] was given, exactly (stored or gzip).
+    Original(Vec<u8>),
+    /// A codec's file, decoded (the original was lossy-coded: its bytes are gone).
+    Audio(Decompressed),
 }
 
 /// Decoded audio and what it was decoded from.
@@ -83,6 +93,16 @@ impl Source<'_> {
         }
     }
 
+    /// Its size in bytes, known without reading it.
+    fn len(&self) -> Result<u64> {
+        match self {
+            Self::Bytes(bytes) => Ok(bytes.len() as u64),
+            Self::File(path) => std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|source| Error::Io { path: path.to_path_buf(), source }),
+        }
+    }
+
     /// Names the input file in an audio error about `<input>`.
     fn name(&self, error: Error) -> Error {
         match (self, error) {
@@ -94,11 +114,12 @@ impl Source<'_> {
     }
 }
 
-/// What a first pass over the input found: its format, size and length.
+/// What a first pass over the input found: its format and length, and whether it ended
+/// before its header said.
 struct Probe {
     format: Format,
-    size: u64,
     duration_s: f64,
+    truncated: bool,
 }
 
 impl Compressor {
@@ -141,94 +162,169 @@ impl Compressor {
         self.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Compresses an audio file's bytes (WAV, MP3, M4A/AAC, FLAC, Ogg, `.ecdc`, or any of them
-    /// gzipped). Input that is not decodable audio is an error; any decodable input is stored,
-    /// whichever codec it ends up in.
+    /// Compresses any bytes: an audio file (WAV, MP3, M4A/AAC, FLAC, Ogg, `.ecdc`, `.lyra`, or
+    /// any of them gzipped, whole or cut short) is coded at the level; anything the level
+    /// cannot code (not audio, an unknown format, a slice of a stream) goes down the chain to
+    /// gzip of the original bytes, or the bytes stored as they are, with the reason in the
+    /// metadata. Below the minimum size nothing is parsed. The result is never larger than
+    /// the input. Only a bad argument or I/O is an error, never the content.
     pub fn compress(&self, original: &[u8]) -> Result<Compressed> {
+        self.compress_with(original, self.chain(), Vec::new())
+    }
+
+    /// Compresses one slice of a stream being sent (a WebSocket's chunk of an MP3, WAV or
+    /// PCM stream, cut anywhere) as the gzip layer it replaces did: never parsed, gzip of the
+    /// bytes if it is at least the minimum size and gzip makes it smaller, else the bytes as
+    /// they are; [`restore`] gives them back exactly. At the Off level it is always stored.
+    /// At a lossy level the chunk is still coded losslessly (and the metadata says why): a
+    /// codec needs a whole file, or a live stream of PCM ([`crate::live::LiveEncoder`]).
+    pub fn compress_chunk(&self, chunk: &[u8]) -> Result<Compressed> {
+        let (chain, reasons) = match self.level {
+            Level::Off => (Level::Off.chain(&self.models), Vec::new()),
+            Level::Lossless => (Level::Lossless.chain(&self.models), Vec::new()),
+            lossy => (
+                Level::Lossless.chain(&self.models),
+                vec![format!(
+                    "{lossy}: a chunk is coded losslessly (a codec needs a whole file, or a live stream of PCM through a stream encoder)"
+                )],
+            ),
+        };
+        self.compress_with(chunk, chain, reasons)
+    }
+
+    fn compress_with(&self, original: &[u8], chain: Chain<'_>, reasons: Vec<String>) -> Result<Compressed> {
         let source = Source::Bytes(Arc::from(original));
-        let (bytes, metadata) = self.run(&source, |attempt| {
+        let (bytes, metadata) = self.run(&source, chain, reasons, |attempt| {
             let bytes = match attempt {
                 Attempt::Keep => original.to_vec(),
-                Attempt::Encode(encode) => {
+                Attempt::Encode(encode, limit) => {
                     let mut out = Vec::new();
                     encode(&mut out)?;
+                    if out.len() as u64 >= limit {
+                        return Ok(Emitted::TooBig(out.len() as u64));
+                    }
                     out
                 }
             };
             let size = bytes.len() as u64;
-            Ok((bytes, size))
+            Ok(Emitted::Done(bytes, size))
         })?;
         Ok(Compressed { bytes, metadata })
     }
 
-    /// Compresses the file at `input` into `output`, streaming, written atomically (`output`
-    /// may be `input`: it is replaced only once the new file is whole).
+    /// Compresses the file at `input` into `output`, as [`Compressor::compress`] does,
+    /// streaming, written atomically (`output` may be `input`: it is replaced only once the
+    /// new file is whole).
     pub fn compress_file(&self, input: &Path, output: &Path) -> Result<Metadata> {
         let source = Source::File(input);
-        let ((), metadata) = self.run(&source, |attempt| {
+        let ((), metadata) = self.run(&source, self.chain(), Vec::new(), |attempt| {
             let io = |source| Error::Io { path: output.to_owned(), source };
-            let mut file = AtomicFile::create(output)?;
             match attempt {
                 Attempt::Keep if input == output => {}
                 Attempt::Keep => {
+                    let mut file = AtomicFile::create(output)?;
                     std::io::copy(&mut source.open()?, &mut file).map_err(io)?;
                     file.commit()?;
                 }
-                Attempt::Encode(encode) => {
+                Attempt::Encode(encode, limit) => {
+                    let mut file = Counted::new(AtomicFile::create(output)?);
                     encode(&mut file)?;
-                    file.commit()?;
+                    if file.bytes >= limit {
+                        // Dropped uncommitted: `output` is untouched.
+                        return Ok(Emitted::TooBig(file.bytes));
+                    }
+                    file.inner.commit()?;
                 }
             }
-            Ok(((), std::fs::metadata(output).map_err(io)?.len()))
+            Ok(Emitted::Done((), std::fs::metadata(output).map_err(io)?.len()))
         })?;
         Ok(metadata)
     }
 
-    /// Probes the input, then tries the chain's codecs in order; `emit` makes the output, the
-    /// original kept or a codec's encoding (an attempt that fails leaves nothing behind).
+    /// Tries the chain's codecs in order; `emit` makes the output, the original kept or a
+    /// codec's encoding (an attempt that fails, or comes out no smaller than the input, leaves
+    /// nothing behind). The input is parsed only when a codec needs its audio, and then once.
+    /// `reasons`: why the chain is not the level's own, if it is not.
     fn run<T>(
         &self,
         source: &Source,
-        mut emit: impl FnMut(Attempt<'_>) -> Result<(T, u64)>,
+        chain: Chain<'_>,
+        mut reasons: Vec<String>,
+        mut emit: impl FnMut(Attempt<'_>) -> Result<Emitted<T>>,
     ) -> Result<(T, Metadata)> {
-        let probe = probe(source, &self.models).map_err(|e| source.name(e))?;
-        let mut reasons = Vec::new();
+        let size = source.len()?;
+        // What the input holds as audio: probed when a codec first needs it.
+        let mut audio: Option<std::result::Result<Probe, String>> = None;
         let mut outcome = None;
-        if !self.should_compress(probe.size) {
-            reasons.push(format!("{} bytes is below the {}-byte minimum", probe.size, self.min_size));
-            outcome = Some(("stored", emit(Attempt::Keep)?));
-        } else {
-            let kbps = probe.size as f64 * 8.0 / probe.duration_s.max(1e-9) / 1000.0;
-            for (level, codec) in self.chain() {
-                let codec = codec.as_ref();
-                let attempt = match codec.keeps(probe.format, kbps) {
-                    true => emit(Attempt::Keep),
-                    false => emit(Attempt::Encode(&mut |out| encode(codec, source, &self.models, out))),
-                };
-                match attempt {
-                    Ok(done) => {
-                        outcome = Some((codec.name(), done));
-                        break;
+        let chain = match self.should_compress(size) {
+            true => chain,
+            false => {
+                reasons.push(format!("{size} bytes is below the {}-byte minimum", self.min_size));
+                Level::Off.chain(&self.models)
+            }
+        };
+        for (level, codec) in chain {
+            let codec = codec.as_ref();
+            let keep = match codec.input() {
+                // Codecs of bytes never look inside them: asked about content of no known
+                // format, only "stored" keeps it.
+                Input::Bytes => codec.keeps(Format::Unknown, 0.0),
+                Input::Pcm => {
+                    let probed = audio.get_or_insert_with(|| {
+                        contained("reading the input", || probe(source, &self.models))
+                            .map_err(|e| source.name(e).to_string())
+                    });
+                    match probed {
+                        Ok(probe) => {
+                            let kbps = size as f64 * 8.0 / probe.duration_s.max(1e-9) / 1000.0;
+                            codec.keeps(probe.format, kbps)
+                        }
+                        Err(why) => {
+                            // Said once: every codec of audio after it would say the same.
+                            if !why.is_empty() {
+                                reasons.push(format!("{level}: not audio it can code ({why})"));
+                                why.clear();
+                            }
+                            continue;
+                        }
                     }
-                    Err(e) => reasons.push(format!("{level}: {}", source.name(e))),
                 }
+            };
+            let attempt = match keep {
+                true => emit(Attempt::Keep),
+                false => emit(Attempt::Encode(
+                    &mut |out| contained(codec.name(), || encode(codec, source, &self.models, out)),
+                    size,
+                )),
+            };
+            match attempt {
+                Ok(Emitted::Done(done, written)) => {
+                    outcome = Some((codec.name(), done, written));
+                    break;
+                }
+                Ok(Emitted::TooBig(written)) => reasons.push(format!(
+                    "{level}: {written} bytes would not be smaller than the {size}-byte input"
+                )),
+                Err(e) => reasons.push(format!("{level}: {}", source.name(e))),
             }
         }
         // The chain ends in "stored", which keeps anything; reaching here means the output
         // could not even be written.
-        let Some((codec, (done, size))) = outcome else {
+        let Some((codec, done, written)) = outcome else {
             return Err(Error::Io {
                 path: "<output>".into(),
                 source: std::io::Error::other(reasons.join("; ")),
             });
         };
-        Ok((done, self.record(codec, &probe, size, reasons)))
+        let probe = audio.and_then(|probed| probed.ok());
+        Ok((done, self.record(codec, size, probe.as_ref(), written, reasons)))
     }
 
     fn record(
         &self,
         codec: &'static str,
-        probe: &Probe,
+        original_size: u64,
+        probe: Option<&Probe>,
         compressed_size: u64,
         reasons: Vec<String>,
     ) -> Metadata {
@@ -236,10 +332,11 @@ impl Compressor {
             codec,
             level: self.level.name(),
             is_compressed: codec != "stored",
-            original_size: probe.size,
+            original_size,
             compressed_size,
-            ratio: probe.size as f64 / compressed_size.max(1) as f64,
-            duration_s: probe.duration_s,
+            ratio: original_size as f64 / compressed_size.max(1) as f64,
+            duration_s: probe.map(|p| p.duration_s),
+            truncated: probe.is_some_and(|p| p.truncated),
             fallback_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
         };
         self.stats.lock().unwrap_or_else(|e| e.into_inner()).record(&metadata);
@@ -247,10 +344,34 @@ impl Compressor {
     }
 }
 
-/// One try of the chain: keep the original, or write a codec's encoding into a writer.
+/// A level's codecs, in the order they are tried.
+type Chain<'a> = Vec<(Level, Box<dyn Codec + 'a>)>;
+
+/// One try of the chain: keep the original, or write a codec's encoding into a writer (kept
+/// only if it comes out smaller than the limit, the input's size).
 enum Attempt<'a> {
     Keep,
-    Encode(&'a mut dyn FnMut(&mut dyn Write) -> Result<()>),
+    Encode(&'a mut dyn FnMut(&mut dyn Write) -> Result<()>, u64),
+}
+
+/// What an attempt made: the output and its size, or an encoding too big to keep.
+enum Emitted<T> {
+    Done(T, u64),
+    TooBig(u64),
+}
+
+/// Runs third-party decoders and encoders (symphonia, libopus, FDK AAC) so that a panic
+/// inside one on hostile input becomes an error, and the input goes down the chain to a
+/// codec that does not parse it, instead of the caller losing the bytes it wanted stored.
+fn contained<T>(what: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Audio { path: "<input>".into(), reason: format!("{what} failed inside: {message}") })
+    })
 }
 
 /// Streams the input through `codec` into `out`: the original bytes for a lossless codec, its
@@ -279,34 +400,44 @@ fn encode(codec: &dyn Codec, source: &Source, models: &Models, out: &mut dyn Wri
     }
 }
 
-/// The input's format, size and length: an `.ecdc` file's header says (its payload checked
-/// without the model); anything else is decoded, a chunk at a time.
+/// The input's format, size, length and whether it was cut short: an `.ecdc` file's header
+/// says (its payload checked without the model); anything else is decoded, a chunk at a time,
+/// as far as it is valid. Audio without a single sample is no audio.
 fn probe(source: &Source, models: &Models) -> Result<Probe> {
     let mut input = source.open()?;
     let io = |source| Error::Io { path: "<input>".into(), source };
-    let size = input.seek(SeekFrom::End(0)).map_err(io)?;
-    input.seek(SeekFrom::Start(0)).map_err(io)?;
+    let size = source.len()?;
     let format = Format::sniff(&mut input).map_err(io)?;
+    let no_audio = || Error::Audio { path: "<input>".into(), reason: "no audio samples".into() };
     if format == Format::Ecdc {
         let mut reader = std::io::BufReader::new(input);
         let header = Header::read(&mut reader)?;
         let config = header.published_config()?;
         ecdc::read_payload(reader, &header, &config)?;
         let duration_s = header.audio_len as f64 / config.sampling_rate as f64;
-        return Ok(Probe { format, size, duration_s });
+        return Ok(Probe { format, duration_s, truncated: false });
     }
     if format == Format::Lyra {
         // Every packet decodes (any 4 bits are a code): the header and trailer are the check.
         let header = FramedReader::new(input)?.header();
         let duration_s = header.length as f64 / header.sample_rate as f64;
-        return Ok(Probe { format, size, duration_s });
+        return Ok(Probe { format, duration_s, truncated: false });
     }
     if size == 0 {
         return Err(Error::Audio { path: "<input>".into(), reason: "empty file".into() });
     }
     let decoders = builtin(models);
     let mut pcm = codec::open(&decoders, input)?;
-    Ok(Probe { format, size, duration_s: count(pcm.as_mut())? as f64 / pcm.sample_rate() as f64 })
+    let samples = count(pcm.as_mut())?;
+    if samples == 0 {
+        return Err(no_audio());
+    }
+    let duration_s = samples as f64 / pcm.sample_rate() as f64;
+    // MPEG audio and ADTS end the same way cut or whole: their frames say.
+    let framed = matches!(format, Format::Mp3 | Format::Adts | Format::Unknown);
+    let truncated =
+        pcm.truncated() || (framed && crate::audio::ends_inside_a_frame(&mut source.open()?).map_err(io)?);
+    Ok(Probe { format, duration_s, truncated })
 }
 
 /// Samples per channel in a stream, decoding it all.
@@ -341,4 +472,31 @@ pub fn decompress(bytes: &[u8], models: &Models) -> Result<Decompressed> {
     let sample_rate = pcm.sample_rate();
     let channels = codec::read_all(pcm.as_mut())?;
     Ok(Decompressed { audio: Audio { sample_rate, channels }, format })
+}
+
+/// What `packed` ([`Compressed::bytes`]) holds, in the form it was stored in: the original
+/// bytes for "stored" and gzip ([`restore`]), decoded audio for the codecs. `is_compressed` is
+/// the metadata's flag: `false` gives the bytes back as they are, `true` inflates gzip and
+/// decodes anything else; `None` (the flag not kept) inflates gzip and gives anything else
+/// back as it is, so an original that was itself gzip is told apart only by its flag.
+pub fn unpack(packed: &[u8], is_compressed: Option<bool>, models: &Models) -> Result<Unpacked> {
+    match (is_compressed, Format::of(packed)) {
+        (Some(true), format) if format != Format::Gzip => Ok(Unpacked::Audio(decompress(packed, models)?)),
+        _ => Ok(Unpacked::Original(restore(packed, is_compressed)?)),
+    }
+}
+
+/// The exact bytes [`Compressor::compress`] or [`Compressor::compress_chunk`] was given, from
+/// what it stored (gzip, or the bytes themselves), reading `is_compressed` as [`unpack`] does.
+/// A codec's file is an error: its audio is decoded with [`decompress`], the original's bytes
+/// are gone.
+pub fn restore(packed: &[u8], is_compressed: Option<bool>) -> Result<Vec<u8>> {
+    match (is_compressed, Format::of(packed)) {
+        (Some(false), _) => Ok(packed.to_vec()),
+        (_, Format::Gzip) => crate::gzip::inflate(packed),
+        (None, _) => Ok(packed.to_vec()),
+        (Some(true), format) => Err(Error::Setting(format!(
+            "this {format:?} file holds coded audio, not the original bytes: decompress it instead"
+        ))),
+    }
 }

@@ -20,8 +20,13 @@ pub struct Metadata {
     pub compressed_size: u64,
     /// `original_size / compressed_size`: 10 means ten times smaller.
     pub ratio: f64,
-    /// Length of the audio in seconds.
-    pub duration_s: f64,
+    /// Length of the audio coded, in seconds; `None` when the input was not read as audio
+    /// (below the minimum size, the lossless and off levels, or not audio at all).
+    pub duration_s: Option<f64>,
+    /// Whether the audio ended before its header said, or mid-frame (a file still being
+    /// written, a cut stream): it was read as far as it was valid, and `duration_s` is what
+    /// was read.
+    pub truncated: bool,
     /// Why the output is not what the level asked for (each codec tried, and what stopped it).
     pub fallback_reason: Option<String>,
 }
@@ -58,7 +63,7 @@ pub struct CodecStats {
     pub original_bytes: u64,
     /// Bytes out.
     pub compressed_bytes: u64,
-    /// Seconds of audio.
+    /// Seconds of audio (of the files read as audio).
     pub duration_s: f64,
 }
 
@@ -81,7 +86,7 @@ impl Stats {
         codec.files += 1;
         codec.original_bytes += file.original_size;
         codec.compressed_bytes += file.compressed_size;
-        codec.duration_s += file.duration_s;
+        codec.duration_s += file.duration_s.unwrap_or(0.0);
     }
 
     /// The statistics as one line of JSON.

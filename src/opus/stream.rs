@@ -293,6 +293,8 @@ pub(crate) struct OggOpusDecoder {
     done: bool,
     /// Samples per channel in all, from the end-of-stream page's granule position.
     len: Option<u64>,
+    /// Whether the stream ended before its end-of-stream page, or inside a page.
+    truncated: bool,
 }
 
 impl OggOpusDecoder {
@@ -303,14 +305,24 @@ impl OggOpusDecoder {
         let tags = next_packet(&mut reader)?.ok_or_else(|| Error::Opus("no OpusTags packet".into()))?;
         let stream = PacketDecoding::new(&head, &tags, enhancement)?;
         let len = end.filter(|e| e.0 == stream.serial).map(|e| stream.length(e.1));
-        Ok(Self { reader, stream, ready: Vec::new(), done: false, len })
+        Ok(Self { reader, stream, ready: Vec::new(), done: false, len, truncated: false })
     }
 
     /// Decodes the next packet of the stream into `ready`; false at its end.
     fn decode_packet(&mut self) -> Result<bool> {
-        match next_packet(&mut self.reader)? {
-            None => Ok(false),
-            Some(packet) => Ok(!self.stream.decode(&packet, &mut self.ready)?),
+        match self.reader.read_packet() {
+            // Cut short (a file still being written, a stream that stopped): the pages before
+            // the cut are the audio, as players read them.
+            Ok(None) => {
+                self.truncated = true;
+                Ok(false)
+            }
+            Err(ogg::OggReadError::ReadError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.truncated = true;
+                Ok(false)
+            }
+            Err(e) => Err(Error::Opus(format!("Ogg: {e}"))),
+            Ok(Some(packet)) => Ok(!self.stream.decode(&packet, &mut self.ready)?),
         }
     }
 }
@@ -353,6 +365,10 @@ impl PcmDecoder for OggOpusDecoder {
 
     fn len_hint(&self) -> Option<usize> {
         self.len.and_then(|len| usize::try_from(len).ok())
+    }
+
+    fn truncated(&self) -> bool {
+        self.truncated
     }
 
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {

@@ -10,6 +10,19 @@ use encodec::audio::Audio;
 use encodec::{Bandwidth, CodeSegment, Codes, Encodec, EncodecConfig, Kernels};
 use serde::Deserialize;
 
+/// The keys of a compression's metadata (Rust, JSON, Python, C), each always present.
+pub const METADATA_KEYS: [&str; 9] = [
+    "codec",
+    "level",
+    "is_compressed",
+    "original_size",
+    "compressed_size",
+    "ratio",
+    "duration_s",
+    "truncated",
+    "fallback_reason",
+];
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

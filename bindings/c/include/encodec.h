@@ -98,14 +98,36 @@ void encodec_compressor_free(struct EncodecCompressor *compressor);
 // compressor's minimum size; also 0 for a NULL compressor).
 int32_t encodec_should_compress(const struct EncodecCompressor *compressor, uint64_t size);
 
-// Compresses an audio file's bytes (WAV, MP3, M4A, FLAC, Ogg, Opus, .ecdc, .lyra, or gzip of
-// one) into `out`; `metadata_json` (may be NULL) receives what was done, as UTF-8 JSON
-// (codec, level, is_compressed, sizes, ratio, duration_s, fallback_reason).
+// Compresses any bytes into `out`: an audio file (WAV, MP3, M4A, FLAC, Ogg, Opus, .ecdc,
+// .lyra, or gzip of one; whole or cut short) at the compressor's level, anything else (or
+// what is below the minimum size) as gzip or stored; never larger than the input, and never
+// ENCODEC_STATUS_FAILED for the content. `metadata_json` (may be NULL) receives what was
+// done, as UTF-8 JSON (codec, level, is_compressed, sizes, ratio, duration_s (null when not
+// read as audio), truncated, fallback_reason).
 enum EncodecStatus encodec_compress(const struct EncodecCompressor *compressor,
                                     const uint8_t *data,
                                     size_t len,
                                     struct EncodecBytes *out,
                                     struct EncodecBytes *metadata_json);
+
+// Compresses one slice of a stream (a WebSocket chunk of an MP3, WAV or PCM stream, cut
+// anywhere) without parsing it: gzip if it is at least the minimum size and gzip shrinks it,
+// else the bytes as they are (always, at the off level); `encodec_restore` gives them back.
+// `metadata_json` as for `encodec_compress`.
+enum EncodecStatus encodec_compress_chunk(const struct EncodecCompressor *compressor,
+                                          const uint8_t *data,
+                                          size_t len,
+                                          struct EncodecBytes *out,
+                                          struct EncodecBytes *metadata_json);
+
+// The exact bytes `encodec_compress` or `encodec_compress_chunk` was given, from what it
+// stored (gzip or the bytes themselves), into `out`. `is_compressed`: the metadata's flag
+// (1 or 0), or -1 if it was not kept (then gzip is inflated and anything else returned as it
+// is). A codec's file (is_compressed 1, not gzip) fails: decode it with `encodec_decompress`.
+enum EncodecStatus encodec_restore(const uint8_t *data,
+                                   size_t len,
+                                   int32_t is_compressed,
+                                   struct EncodecBytes *out);
 
 // Decodes any file `encodec_compress` writes or reads into `out`.
 enum EncodecStatus encodec_decompress(const struct EncodecCompressor *compressor,

@@ -262,9 +262,12 @@ pub unsafe extern "C" fn encodec_should_compress(compressor: *const EncodecCompr
     compressor.as_ref().is_some_and(|c| c.inner.should_compress(size)).into()
 }
 
-/// Compresses an audio file's bytes (WAV, MP3, M4A, FLAC, Ogg, Opus, .ecdc, .lyra, or gzip of
-/// one) into `out`; `metadata_json` (may be NULL) receives what was done, as UTF-8 JSON
-/// (codec, level, is_compressed, sizes, ratio, duration_s, fallback_reason).
+/// Compresses any bytes into `out`: an audio file (WAV, MP3, M4A, FLAC, Ogg, Opus, .ecdc,
+/// .lyra, or gzip of one; whole or cut short) at the compressor's level, anything else (or
+/// what is below the minimum size) as gzip or stored; never larger than the input, and never
+/// ENCODEC_STATUS_FAILED for the content. `metadata_json` (may be NULL) receives what was
+/// done, as UTF-8 JSON (codec, level, is_compressed, sizes, ratio, duration_s (null when not
+/// read as audio), truncated, fallback_reason).
 #[no_mangle]
 pub unsafe extern "C" fn encodec_compress(
     compressor: *const EncodecCompressor,
@@ -273,17 +276,68 @@ pub unsafe extern "C" fn encodec_compress(
     out: *mut EncodecBytes,
     metadata_json: *mut EncodecBytes,
 ) -> EncodecStatus {
+    compress_with(compressor, data, len, out, metadata_json, levels::Compressor::compress)
+}
+
+/// Compresses one slice of a stream (a WebSocket chunk of an MP3, WAV or PCM stream, cut
+/// anywhere) without parsing it: gzip if it is at least the minimum size and gzip shrinks it,
+/// else the bytes as they are (always, at the off level); `encodec_restore` gives them back.
+/// `metadata_json` as for `encodec_compress`.
+#[no_mangle]
+pub unsafe extern "C" fn encodec_compress_chunk(
+    compressor: *const EncodecCompressor,
+    data: *const u8,
+    len: usize,
+    out: *mut EncodecBytes,
+    metadata_json: *mut EncodecBytes,
+) -> EncodecStatus {
+    compress_with(compressor, data, len, out, metadata_json, levels::Compressor::compress_chunk)
+}
+
+/// `encodec_compress` and `encodec_compress_chunk`: the arguments checked, `how` called, the
+/// bytes and metadata handed out.
+unsafe fn compress_with(
+    compressor: *const EncodecCompressor,
+    data: *const u8,
+    len: usize,
+    out: *mut EncodecBytes,
+    metadata_json: *mut EncodecBytes,
+    how: fn(&levels::Compressor, &[u8]) -> encodec::Result<levels::Compressed>,
+) -> EncodecStatus {
     guarded(|| {
         let compressor = compressor.as_ref().ok_or_else(|| null("compressor"))?;
         if out.is_null() {
             return Err(null("out"));
         }
-        let packed = compressor.inner.compress(bytes_arg(data, len)?)?;
+        let packed = how(&compressor.inner, bytes_arg(data, len)?)?;
         if !metadata_json.is_null() {
             let json = serde_json::to_vec(&packed.metadata).expect("metadata serialises");
             metadata_json.write(to_bytes(json));
         }
         put(out, to_bytes(packed.bytes), "out")
+    })
+}
+
+/// The exact bytes `encodec_compress` or `encodec_compress_chunk` was given, from what it
+/// stored (gzip or the bytes themselves), into `out`. `is_compressed`: the metadata's flag
+/// (1 or 0), or -1 if it was not kept (then gzip is inflated and anything else returned as it
+/// is). A codec's file (is_compressed 1, not gzip) fails: decode it with `encodec_decompress`.
+#[no_mangle]
+pub unsafe extern "C" fn encodec_restore(
+    data: *const u8,
+    len: usize,
+    is_compressed: i32,
+    out: *mut EncodecBytes,
+) -> EncodecStatus {
+    guarded(|| {
+        let flag = match is_compressed {
+            -1 => None,
+            0 => Some(false),
+            1 => Some(true),
+            other => return Err(Failure::Argument(format!("is_compressed must be -1, 0 or 1, not {other}"))),
+        };
+        let original = levels::restore(bytes_arg(data, len)?, flag)?;
+        put(out, to_bytes(original), "out")
     })
 }
 

@@ -134,6 +134,14 @@ static void live_round_trip(const unsigned char *clip, size_t clip_len, const ch
   encodec_compressor_free(reader);
 }
 
+/* Whether the library's bytes (not NUL-terminated) hold `text`. */
+static int contains(const EncodecBytes *bytes, const char *text) {
+  size_t n = strlen(text);
+  for (size_t at = 0; at + n <= bytes->len; at++)
+    if (memcmp(bytes->data + at, text, n) == 0) return 1;
+  return 0;
+}
+
 /* Bad input and misuse: an error code and a message, never a crash. */
 static void errors(void) {
   EncodecCompressor *compressor = NULL;
@@ -146,10 +154,30 @@ static void errors(void) {
         "compact");
   unsigned char garbage[4096];
   for (size_t i = 0; i < sizeof garbage; i++) garbage[i] = (unsigned char)(i * 7 + 3);
-  EncodecBytes out = {0};
-  status = encodec_compress(compressor, garbage, sizeof garbage, &out, NULL);
-  CHECK(status == ENCODEC_STATUS_FAILED && out.data == NULL, "garbage gave %d", status);
-  printf("garbage input: status %d, \"%s\"\n", status, encodec_last_error_message());
+  /* Not audio: stored or gzipped, never refused, and restored byte for byte. */
+  EncodecBytes out = {0}, meta = {0}, back = {0};
+  status = encodec_compress(compressor, garbage, sizeof garbage, &out, &meta);
+  CHECK(status == ENCODEC_STATUS_OK && out.len > 0 && out.len <= sizeof garbage, "garbage gave %d", status);
+  CHECK(contains(&meta, "\"codec\":\"gzip\""), "garbage: %.*s", (int)meta.len,
+        (const char *)meta.data);
+  status = encodec_restore(out.data, out.len, 1, &back);
+  CHECK(status == ENCODEC_STATUS_OK && back.len == sizeof garbage && memcmp(back.data, garbage, back.len) == 0,
+        "garbage restored: %d, %zu bytes", status, back.len);
+  printf("garbage input: %zu -> %zu bytes, restored; %.*s\n", sizeof garbage, out.len, (int)meta.len,
+         (const char *)meta.data);
+  encodec_bytes_free(&out);
+  encodec_bytes_free(&meta);
+  encodec_bytes_free(&back);
+  /* A chunk (a slice of any stream) at a lossy level: gzip or stored, restored exactly. */
+  status = encodec_compress_chunk(compressor, garbage + 1000, 2000, &out, NULL);
+  CHECK(status == ENCODEC_STATUS_OK && out.len <= 2000, "chunk gave %d", status);
+  status = encodec_restore(out.data, out.len, -1, &back);
+  CHECK(status == ENCODEC_STATUS_OK && back.len == 2000 && memcmp(back.data, garbage + 1000, 2000) == 0,
+        "chunk restored: %d", status);
+  encodec_bytes_free(&out);
+  encodec_bytes_free(&back);
+  status = encodec_restore(garbage, sizeof garbage, 7, &back);
+  CHECK(status == ENCODEC_STATUS_INVALID_ARGUMENT, "is_compressed 7 gave %d", status);
   EncodecPcm pcm = {0};
   unsigned char truncated[] = {'E', 'C', 'D', 'C', 0, 0, 0, 99};
   status = encodec_decompress(compressor, truncated, sizeof truncated, &pcm);

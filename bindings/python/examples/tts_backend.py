@@ -1,7 +1,10 @@
 """A TTS cache backend on encodec_rs, shaped like the FastAPI + gzip backends it replaces:
 
-- `cache_tts(audio)`: compress before saving, with `should_compress`, metadata carrying
-  `is_compressed`, and the uncompressed bytes when compression fails;
+- `cache_tts(audio)`: compress before saving: any bytes in (below `min_size`, not audio, or
+  a cut file are stored or gzipped, never refused, never made bigger), metadata carrying
+  `is_compressed`;
+- `send_chunks(websocket, data)`: a file's bytes to a WebSocket client in chunks, each
+  gzipped (or not) on its own with an `is_compressed` flag, as the gzip backends do;
 - `stats()`: the dict such backends report (algorithm, total_compressed, byte totals,
   average_ratio, min_size_threshold);
 - `stream_speech(websocket, pcm, rate, codec)`: audio to a WebSocket client as live-coded
@@ -18,20 +21,24 @@ import asyncio
 import json
 import sys
 
-from encodec_rs import Compressor, EncodecError, StreamEncoder
+from encodec_rs import Compressor, StreamEncoder
 
 compressor = Compressor(level="ultra", codec="lyra", min_size=1024)
 
 
 async def cache_tts(audio: bytes):
-    """What to store for a TTS file: (bytes, metadata)."""
-    if not compressor.should_compress(len(audio)):
-        return audio, {"is_compressed": False, "original_size": len(audio)}
-    try:
-        packed = await compressor.compress_async(audio)
-        return packed.data, packed.metadata
-    except EncodecError as error:  # not audio, or corrupt: keep it as it came
-        return audio, {"is_compressed": False, "original_size": len(audio), "error": str(error)}
+    """What to store for a TTS file: (bytes, metadata). Never raises for the content."""
+    packed = await compressor.compress_async(audio)
+    return packed.data, packed.metadata
+
+
+async def send_chunks(websocket, data: bytes, chunk_size=16 * 1024):
+    """Sends `data` in chunks: a JSON header per chunk ({"is_compressed": ...}), then its
+    bytes; the client gets each back exactly with Compressor().restore(chunk, flag)."""
+    for at in range(0, len(data), chunk_size):
+        packed = compressor.compress_chunk(data[at:at + chunk_size])
+        await websocket.send(json.dumps({"type": "chunk", "is_compressed": packed.metadata["is_compressed"]}))
+        await websocket.send(packed.data)
 
 
 def stats():

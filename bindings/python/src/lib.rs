@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use encodec::audio::{wav_bytes, WavFormat};
 use encodec::encodec::Models;
 use encodec::hub::HubOptions;
-use encodec::levels::{self, Level, Metadata};
+use encodec::levels::{self, Level, Metadata, Unpacked};
 use encodec::live::{LiveCodec, LiveDecoder, LiveEncoder};
 use numpy::{AllowTypeChange, PyArray2, PyArrayLikeDyn, PyUntypedArrayMethods};
 use pyo3::create_exception;
@@ -56,7 +56,7 @@ impl Packed {
     }
 
     /// What was done: codec, level, is_compressed, original_size, compressed_size, ratio,
-    /// duration_s, fallback_reason.
+    /// duration_s (None when not read as audio), truncated, fallback_reason.
     #[getter]
     fn metadata(&self, py: Python<'_>) -> Py<PyDict> {
         self.metadata.clone_ref(py)
@@ -76,6 +76,7 @@ fn metadata_dict<'py>(py: Python<'py>, m: &Metadata) -> PyResult<Bound<'py, PyDi
     dict.set_item("compressed_size", m.compressed_size)?;
     dict.set_item("ratio", m.ratio)?;
     dict.set_item("duration_s", m.duration_s)?;
+    dict.set_item("truncated", m.truncated)?;
     dict.set_item("fallback_reason", m.fallback_reason.as_deref())?;
     Ok(dict)
 }
@@ -152,6 +153,13 @@ fn pcm_from(array: &PyArrayLikeDyn<'_, f32, AllowTypeChange>) -> PyResult<Vec<Ve
     }
 }
 
+fn packed(py: Python<'_>, compressed: levels::Compressed) -> PyResult<Packed> {
+    Ok(Packed {
+        data: PyBytes::new(py, &compressed.bytes).unbind(),
+        metadata: metadata_dict(py, &compressed.metadata)?.unbind(),
+    })
+}
+
 /// Compresses audio files at a cache level, falling back along its chain, with statistics.
 #[pyclass(subclass, frozen, module = "encodec_rs")]
 struct Compressor {
@@ -175,20 +183,33 @@ impl Compressor {
         Ok(Self { inner: Arc::new(inner), algorithm: level.to_string() })
     }
 
-    /// Whether a file of `size` bytes would be compressed (smaller ones are kept as they are).
-    fn should_compress(&self, size: u64) -> bool {
-        self.inner.should_compress(size)
+    /// Whether input of this size (an int, or the bytes themselves) is compressed at all:
+    /// smaller input is stored as it is, unparsed.
+    fn should_compress(&self, size_or_data: &Bound<'_, PyAny>) -> PyResult<bool> {
+        // An int is the size; anything with a length (bytes, bytearray, memoryview) is the data.
+        let size = match size_or_data.extract::<u64>() {
+            Ok(size) => size,
+            Err(_) => size_or_data.len()? as u64,
+        };
+        Ok(self.inner.should_compress(size))
     }
 
-    /// Compresses an audio file's bytes (WAV, MP3, M4A, FLAC, Ogg, Opus, .ecdc, .lyra, or
-    /// gzip of one): returns a Packed. Not audio, or a corrupt file, raises EncodecError.
+    /// Compresses any bytes: an audio file (WAV, MP3, M4A, FLAC, Ogg, Opus, .ecdc, .lyra, or
+    /// gzip of one; whole or cut short) at the level; anything else, or what is below
+    /// min_size, as gzip or stored (metadata["fallback_reason"] says why). Never larger than
+    /// the input; raises EncodecError only for I/O, never for the content. Returns a Packed.
     fn compress(&self, py: Python<'_>, data: &[u8]) -> PyResult<Packed> {
         let inner = self.inner.clone();
-        let compressed = py.detach(|| inner.compress(data)).map_err(py_error)?;
-        Ok(Packed {
-            data: PyBytes::new(py, &compressed.bytes).unbind(),
-            metadata: metadata_dict(py, &compressed.metadata)?.unbind(),
-        })
+        packed(py, py.detach(|| inner.compress(data)).map_err(py_error)?)
+    }
+
+    /// Compresses one slice of a stream (a WebSocket chunk of an MP3, WAV or PCM stream, cut
+    /// anywhere) as a gzip layer does: never parsed, gzip if it is at least min_size and gzip
+    /// shrinks it, else the bytes as they are; restore() gives them back exactly. For a live
+    /// neural or Opus stream of PCM, use StreamEncoder. Returns a Packed.
+    fn compress_chunk(&self, py: Python<'_>, data: &[u8]) -> PyResult<Packed> {
+        let inner = self.inner.clone();
+        packed(py, py.detach(|| inner.compress_chunk(data)).map_err(py_error)?)
     }
 
     /// Decodes any file `compress` writes or reads, told by its first bytes: returns an Audio.
@@ -196,6 +217,33 @@ impl Compressor {
         let inner = self.inner.clone();
         let decoded = py.detach(|| levels::decompress(data, inner.models())).map_err(py_error)?;
         Ok(Audio { audio: decoded.audio })
+    }
+
+    /// The exact bytes compress() or compress_chunk() was given, from what it stored (gzip,
+    /// or the bytes themselves). is_compressed: the metadata's flag; None if not kept (then
+    /// gzip is inflated and anything else returned as it is). A codec's file raises
+    /// EncodecError: decompress() it.
+    #[pyo3(signature = (data, is_compressed = None))]
+    fn restore<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        is_compressed: Option<bool>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let original = py.detach(|| levels::restore(data, is_compressed)).map_err(py_error)?;
+        Ok(PyBytes::new(py, &original))
+    }
+
+    /// What was stored, in the form it came: bytes (the original's, exactly) for stored and
+    /// gzip, an Audio for a codec's file. is_compressed as for restore().
+    #[pyo3(signature = (data, is_compressed = None))]
+    fn unpack(&self, py: Python<'_>, data: &[u8], is_compressed: Option<bool>) -> PyResult<Py<PyAny>> {
+        let inner = self.inner.clone();
+        let unpacked = py.detach(|| levels::unpack(data, is_compressed, inner.models())).map_err(py_error)?;
+        Ok(match unpacked {
+            Unpacked::Original(bytes) => PyBytes::new(py, &bytes).into_any().unbind(),
+            Unpacked::Audio(decoded) => Py::new(py, Audio { audio: decoded.audio })?.into_any(),
+        })
     }
 
     /// Statistics of the calls so far: algorithm, total_compressed, total_original_bytes,

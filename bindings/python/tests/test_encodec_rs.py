@@ -42,12 +42,16 @@ def test_every_level_round_trips(level, codec, expect_codec, rate):
     meta = packed.metadata
     assert set(meta) == {
         "codec", "level", "is_compressed", "original_size", "compressed_size", "ratio",
-        "duration_s", "fallback_reason",
+        "duration_s", "truncated", "fallback_reason",
     }
     assert meta["codec"] == expect_codec and meta["fallback_reason"] is None
     assert meta["original_size"] == len(CLIP) and meta["compressed_size"] == len(packed.data)
     assert meta["is_compressed"] == (expect_codec != "stored")
-    assert abs(meta["duration_s"] - SECONDS) < 1e-6
+    if level in ("lossless", "off"):  # never parsed
+        assert meta["duration_s"] is None
+    else:
+        assert abs(meta["duration_s"] - SECONDS) < 1e-6
+    assert meta["truncated"] is False
     audio = compressor.decompress(packed.data)
     assert audio.sample_rate == rate and audio.samples.dtype == np.float32
     assert audio.samples.shape[0] == 1
@@ -93,11 +97,10 @@ def test_errors_are_exceptions_with_the_reason():
     with pytest.raises(EncodecError, match="bandwidth|kbps"):
         Compressor(level="ultra", bandwidth=7)
     compressor = Compressor(level="compact")
-    with pytest.raises(EncodecError, match="decode"):
-        compressor.compress(bytes(range(256)) * 40)
-    cut = compressor.compress(CLIP).data[:500]
     with pytest.raises(EncodecError):
-        compressor.decompress(cut)
+        compressor.decompress(b"not a coded file" * 40)
+    with pytest.raises(EncodecError, match="coded audio"):
+        compressor.restore(compressor.compress(CLIP).data, is_compressed=True)
     with pytest.raises(EncodecError, match="length"):
         StreamEncoder(codec="ecdc")
     decoder = StreamDecoder(codec="lyra")
@@ -190,11 +193,13 @@ def test_backend_example_caches_with_fallback():
     backend = load_backend()
     data, meta = asyncio.run(backend.cache_tts(CLIP))
     assert meta["is_compressed"] and meta["codec"] == "lyra" and len(data) < len(CLIP) / 40
-    data, meta = asyncio.run(backend.cache_tts(b"ID3" + bytes(5000)))  # not decodable audio
-    assert data[:3] == b"ID3" and meta["is_compressed"] is False and meta["error"]
+    not_audio = b"ID3" + bytes(5000)
+    data, meta = asyncio.run(backend.cache_tts(not_audio))  # gzipped, with the reason
+    assert meta["codec"] == "gzip" and "not audio" in meta["fallback_reason"]
+    assert backend.compressor.restore(data, meta["is_compressed"]) == not_audio
     data, meta = asyncio.run(backend.cache_tts(b"tiny"))
     assert data == b"tiny" and meta["is_compressed"] is False
-    assert backend.stats()["total_compressed"] == 1
+    assert backend.stats()["total_compressed"] == 3
 
 
 def test_websocket_round_trip_on_loopback():
@@ -232,6 +237,77 @@ def test_websocket_round_trip_on_loopback():
     np.testing.assert_array_equal(lyra_played, live_decode("lyra", [lyra_bytes])[0])
     np.testing.assert_array_equal(opus_played, Compressor().decompress(opus_bytes).samples)
     assert abs(opus_played.shape[1] / 48_000 - SECONDS) < 1e-3
+
+
+WAV_MP3 = (ROOT / "tests/fixtures/samples/speech-44k-stereo.mp3").read_bytes()  # 8,587 bytes
+
+
+@pytest.mark.parametrize("level", ["ultra", "compact", "standard", "lossless", "off"])
+def test_any_bytes_are_stored_never_refused_never_bigger(level):
+    import random
+
+    rng = random.Random(30)
+    compressor = Compressor(level=level, codec="lyra" if level == "ultra" else None, min_size=1024)
+    inputs = {
+        "wav head (500 B)": CLIP[:500],
+        "wav cut at 30,000": CLIP[:30_000],
+        "random 5,000": bytes(rng.getrandbits(8) for _ in range(5000)),
+        "json": json.dumps({"text": "hello " * 300}).encode(),
+        "mp3": WAV_MP3,
+        "mp3 chunk": WAV_MP3[3001:7001],
+        "empty": b"",
+    }
+    for name, data in inputs.items():
+        packed = compressor.compress(data)
+        meta = packed.metadata
+        assert len(packed.data) <= len(data), name
+        assert meta["is_compressed"] == (meta["codec"] != "stored"), name
+        if meta["codec"] in ("gzip", "stored"):
+            assert compressor.restore(packed.data, meta["is_compressed"]) == data, name
+            assert compressor.unpack(packed.data, meta["is_compressed"]) == data, name
+        if len(data) < 1024:
+            assert packed.data == data and "minimum" in meta["fallback_reason"], name
+        if level == "off":
+            assert meta["codec"] == "stored" and meta["duration_s"] is None, name
+    cut = compressor.compress(CLIP[:30_000]).metadata
+    if level not in ("lossless", "off"):
+        assert cut["truncated"] is True and 0 < cut["duration_s"] < 1, cut
+
+
+def test_chunks_are_gzip_each_and_come_back_exactly():
+    import gzip
+
+    compressor = Compressor(level="lossless", min_size=1024)
+    stream = CLIP
+    chunks = [stream[at:at + 4096] for at in range(0, len(stream), 4096)]
+    restored = []
+    for chunk in chunks:
+        packed = compressor.compress_chunk(chunk)
+        meta = packed.metadata
+        if meta["is_compressed"]:
+            assert gzip.decompress(packed.data) == chunk  # a standard gzip stream
+        restored.append(compressor.restore(packed.data, meta["is_compressed"]))
+    assert b"".join(restored) == stream
+    # At a lossy level a chunk is still coded losslessly, and the metadata says why.
+    meta = Compressor(level="compact").compress_chunk(CLIP[:5000]).metadata
+    assert meta["codec"] in ("gzip", "stored") and "stream encoder" in meta["fallback_reason"]
+    with pytest.raises(EncodecError, match="coded audio"):
+        compressor.restore(Compressor(level="compact").compress(CLIP).data, True)
+
+
+def test_module_level_service_is_the_gzip_drop_in():
+    from encodec_rs import audio_compression
+
+    assert audio_compression.should_compress(CLIP) and not audio_compression.should_compress(b"x" * 1023)
+    assert audio_compression.should_compress(1024)
+    packed = audio_compression.compress(CLIP)
+    assert packed.metadata["codec"] == "gzip" and packed.metadata["duration_s"] is None
+    assert audio_compression.decompress(packed.data, packed.metadata["is_compressed"]) == CLIP
+    assert audio_compression.decompress(packed.data) == CLIP
+    assert audio_compression.get_stats()["total_compressed"] >= 1
+    coded = Compressor(level="ultra", codec="lyra").compress(CLIP).data
+    audio = audio_compression.decompress(coded, True)
+    assert audio.sample_rate == 16_000
 
 
 def test_version():

@@ -136,13 +136,14 @@ pub fn compress(args: CompressArgs, ui: &Ui) -> encodec::Result<()> {
         println!("{json}");
     } else if !ui.quiet {
         eprintln!(
-            "{}: {:?}, {} -> {} bytes ({:.1}x), {:.2} s{}",
+            "{}: {:?}, {} -> {} bytes ({:.1}x){}{}{}",
             args.output.display(),
             metadata.codec,
             metadata.original_size,
             metadata.compressed_size,
             metadata.ratio,
-            metadata.duration_s,
+            metadata.duration_s.map(|s| format!(", {s:.2} s")).unwrap_or_default(),
+            if metadata.truncated { " (cut short: read as far as it goes)" } else { "" },
             metadata.fallback_reason.map(|r| format!("; fell back: {r}")).unwrap_or_default()
         );
         if let Some(quality) = quality {
