@@ -95,6 +95,7 @@ pub mod internals {
     pub mod gzip {
         pub use crate::gzip::{compress, inflate};
     }
+    pub use crate::error::panic_message;
     pub use crate::kernels::{activation, gemm, matvec, with_kernels};
     pub use crate::nn::{conv, lstm};
     pub use crate::weights::Weights;

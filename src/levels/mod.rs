@@ -180,8 +180,7 @@ impl Compressor {
     /// codec needs a whole file, or a live stream of PCM ([`crate::live::LiveEncoder`]).
     pub fn compress_chunk(&self, chunk: &[u8]) -> Result<Compressed> {
         let (chain, reasons) = match self.level {
-            Level::Off => (Level::Off.chain(&self.models), Vec::new()),
-            Level::Lossless => (Level::Lossless.chain(&self.models), Vec::new()),
+            Level::Off | Level::Lossless => (self.chain(), Vec::new()),
             lossy => (
                 Level::Lossless.chain(&self.models),
                 vec![format!(
@@ -253,8 +252,9 @@ impl Compressor {
         mut emit: impl FnMut(Attempt<'_>) -> Result<Emitted<T>>,
     ) -> Result<(T, Metadata)> {
         let size = source.len()?;
-        // What the input holds as audio: probed when a codec first needs it.
-        let mut audio: Option<std::result::Result<Probe, String>> = None;
+        // What the input holds as audio (`None` inside: not audio), probed when a codec first
+        // needs it.
+        let mut audio: Option<Option<Probe>> = None;
         let mut outcome = None;
         let chain = match self.should_compress(size) {
             true => chain,
@@ -270,24 +270,21 @@ impl Compressor {
                 // format, only "stored" keeps it.
                 Input::Bytes => codec.keeps(Format::Unknown, 0.0),
                 Input::Pcm => {
-                    let probed = audio.get_or_insert_with(|| {
-                        contained("reading the input", || probe(source, &self.models))
-                            .map_err(|e| source.name(e).to_string())
-                    });
-                    match probed {
-                        Ok(probe) => {
-                            let kbps = size as f64 * 8.0 / probe.duration_s.max(1e-9) / 1000.0;
-                            codec.keeps(probe.format, kbps)
-                        }
-                        Err(why) => {
+                    let probed = match &audio {
+                        Some(probed) => probed,
+                        None => {
+                            let probed = contained("reading the input", || probe(source, &self.models))
+                                .map_err(|e| source.name(e));
                             // Said once: every codec of audio after it would say the same.
-                            if !why.is_empty() {
+                            if let Err(why) = &probed {
                                 reasons.push(format!("{level}: not audio it can code ({why})"));
-                                why.clear();
                             }
-                            continue;
+                            audio.insert(probed.ok())
                         }
-                    }
+                    };
+                    let Some(probe) = probed else { continue };
+                    let kbps = size as f64 * 8.0 / probe.duration_s.max(1e-9) / 1000.0;
+                    codec.keeps(probe.format, kbps)
                 }
             };
             let attempt = match keep {
@@ -316,7 +313,7 @@ impl Compressor {
                 source: std::io::Error::other(reasons.join("; ")),
             });
         };
-        let probe = audio.and_then(|probed| probed.ok());
+        let probe = audio.flatten();
         Ok((done, self.record(codec, size, probe.as_ref(), written, reasons)))
     }
 
@@ -365,11 +362,7 @@ enum Emitted<T> {
 /// codec that does not parse it, instead of the caller losing the bytes it wanted stored.
 fn contained<T>(what: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let message = crate::error::panic_message(panic.as_ref());
         Err(Error::Audio { path: "<input>".into(), reason: format!("{what} failed inside: {message}") })
     })
 }

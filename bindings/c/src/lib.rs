@@ -132,11 +132,7 @@ fn guarded(body: impl FnOnce() -> Result<(), Failure>) -> EncodecStatus {
             EncodecStatus::Finished
         }
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let what = encodec::internals::panic_message(panic.as_ref());
             set_error(format!("internal error (a bug in encodec; please report it): {what}"));
             EncodecStatus::Panic
         }
