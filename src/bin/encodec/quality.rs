@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use encodec::audio::Audio;
 use encodec::encodec::Models;
 use encodec::levels;
-use encodec::quality::{self, QualityMode};
+use encodec::quality::{self, Mapping, QualityMode};
 use encodec::Error;
 
 use crate::compress::name_input;
@@ -21,9 +21,16 @@ pub struct Args {
     /// speech: ViSQOL's speech mode at 16 kHz; audio: audio mode at 48 kHz.
     #[arg(long, value_enum, default_value = "speech")]
     mode: Mode,
-    /// Print JSON (mode, mos_lqo, nsim).
+    /// How similarity becomes MOS: by default the mode's own (speech: lattice, audio: svr);
+    /// `exponential` is speech mode's older fit.
+    #[arg(long, value_enum)]
+    mapping: Option<MappingArg>,
+    /// Print JSON (mode, mapping, mos_lqo, nsim, band_nsim).
     #[arg(long)]
     json: bool,
+    /// With --json: add each reference patch, where it matched and its NSIM.
+    #[arg(long, requires = "json")]
+    patches: bool,
     /// For .ecdc files: a folder or Hub repository id; by default the model named in the file.
     #[arg(long)]
     model: Option<String>,
@@ -34,6 +41,24 @@ pub struct Args {
 pub enum Mode {
     Speech,
     Audio,
+}
+
+/// The `--mapping` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MappingArg {
+    Lattice,
+    Exponential,
+    Svr,
+}
+
+impl From<MappingArg> for Mapping {
+    fn from(mapping: MappingArg) -> Self {
+        match mapping {
+            MappingArg::Lattice => Mapping::Lattice,
+            MappingArg::Exponential => Mapping::Exponential,
+            MappingArg::Svr => Mapping::Svr,
+        }
+    }
 }
 
 impl From<Mode> for QualityMode {
@@ -48,15 +73,21 @@ impl From<Mode> for QualityMode {
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     let models = crate::compress::models(args.model.clone(), ui);
     let bar = ui.step("measuring (ViSQOL)");
+    let mode = QualityMode::from(args.mode);
+    let mapping = args.mapping.map_or(mode.default_mapping(), Mapping::from);
     let quality = read(&args.reference, &models)
-        .and_then(|reference| quality::mos_lqo(&reference, &read(&args.test, &models)?, args.mode.into()));
+        .and_then(|reference| quality::measure(&reference, &read(&args.test, &models)?, mode, mapping));
     bar.finish_and_clear();
-    let quality = quality?;
+    let mut quality = quality?;
+    if !args.patches {
+        quality.patches.clear();
+    }
     match args.json {
         true => println!("{}", serde_json::to_string(&quality).expect("plain fields")),
-        false => {
-            println!("MOS-LQO {:.3} ({:?} mode, NSIM {:.4})", quality.mos_lqo, quality.mode, quality.nsim)
-        }
+        false => println!(
+            "MOS-LQO {:.3} ({:?} mode, {:?} mapping, NSIM {:.4})",
+            quality.mos_lqo, quality.mode, quality.mapping, quality.nsim
+        ),
     }
     Ok(())
 }
