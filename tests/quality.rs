@@ -48,13 +48,18 @@ fn scores_agree_with_the_python_visqol_port() {
             "speech" => QualityMode::Speech,
             _ => QualityMode::Audio,
         };
-        for (mapping, expected) in
-            [(Mapping::Lattice, row.lattice), (Mapping::Exponential, row.exponential), (Mapping::Svr, row.svr)]
-        {
+        for (mapping, expected) in [
+            (Mapping::Lattice, row.lattice),
+            (Mapping::Exponential, row.exponential),
+            (Mapping::Svr, row.svr),
+        ] {
             let Some(expected) = expected else { continue };
             let ours = measure(&reference, &degraded, mode, mapping).unwrap().mos_lqo;
             let diff = ours - expected;
-            eprintln!("{:<40} {mapping:?}: ours {ours:.5}, Python {expected:.5}, diff {diff:+.6}", row.degraded);
+            eprintln!(
+                "{:<40} {mapping:?}: ours {ours:.5}, Python {expected:.5}, diff {diff:+.6}",
+                row.degraded
+            );
             if diff.abs() > BOUND {
                 failures.push(format!("{} {mapping:?}: {diff:+.4}", row.degraded));
             }
@@ -96,7 +101,8 @@ fn identical_audio_scores_high_and_bad_input_is_a_clear_error() {
     assert!(error.contains("silent"), "{error}");
     // Silence against speech scores the floor, without a panic.
     assert_eq!(mos_lqo(&reference, &silence, QualityMode::Speech).unwrap().mos_lqo, 1.0);
-    let error = measure(&reference, &reference, QualityMode::Audio, Mapping::Lattice).unwrap_err().to_string();
+    let error =
+        measure(&reference, &reference, QualityMode::Audio, Mapping::Lattice).unwrap_err().to_string();
     assert!(error.contains("not a mapping of Audio mode"), "{error}");
     // A rate and channel count of its own: mixed and resampled, not refused.
     let stereo_48k = read("espeak-us-48k.flac");

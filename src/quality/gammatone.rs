@@ -2,8 +2,8 @@
 //! filters (Slaney's four cascaded biquads) run over Hann-windowed 80 ms frames, RMS per band,
 //! then both spectrograms put on one dB scale with ViSQOL's noise floors.
 
+use super::matrix::Matrix;
 use super::signal::Signal;
-use super::Matrix;
 
 /// Glasberg and Moore's ERB parameters.
 const EAR_Q: f64 = 9.26449;

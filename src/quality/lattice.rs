@@ -21,7 +21,10 @@ const TAU: f32 = 0.5;
 /// The network, parsed once.
 pub(crate) fn model() -> Result<&'static Lattice> {
     static PARSED: OnceLock<std::result::Result<Lattice, String>> = OnceLock::new();
-    PARSED.get_or_init(|| Lattice::parse(MODEL).map_err(|e| e.to_string())).as_ref().map_err(|e| Error::Quality(e.clone()))
+    PARSED
+        .get_or_init(|| Lattice::parse(MODEL).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::Quality(e.clone()))
 }
 
 fn bad(what: impl std::fmt::Display) -> Error {
@@ -41,7 +44,9 @@ struct Table<'a> {
 
 impl<'a> Buf<'a> {
     fn bytes(&self, pos: usize, n: usize) -> Result<&'a [u8]> {
-        self.0.get(pos..pos.checked_add(n).ok_or_else(|| bad("an offset overflows"))?).ok_or_else(|| bad("an offset is out of the file"))
+        self.0
+            .get(pos..pos.checked_add(n).ok_or_else(|| bad("an offset overflows"))?)
+            .ok_or_else(|| bad("an offset is out of the file"))
     }
     fn u16(&self, pos: usize) -> Result<u16> {
         Ok(u16::from_le_bytes(self.bytes(pos, 2)?.try_into().expect("2 bytes")))
@@ -58,7 +63,8 @@ impl<'a> Table<'a> {
     /// Where field `id` is stored, if present.
     fn field(&self, id: usize) -> Result<Option<usize>> {
         let soffset = self.buf.u32(self.pos)? as i32 as i64;
-        let vtable = usize::try_from(self.pos as i64 - soffset).map_err(|_| bad("a vtable is out of the file"))?;
+        let vtable =
+            usize::try_from(self.pos as i64 - soffset).map_err(|_| bad("a vtable is out of the file"))?;
         let vtable_len = self.buf.u16(vtable)? as usize;
         let entry = 4 + 2 * id;
         if entry + 2 > vtable_len {
@@ -193,11 +199,8 @@ impl Lattice {
     fn parse(bytes: &[u8]) -> Result<Self> {
         let buf = Buf(bytes);
         let model = buf.table(0)?;
-        let codes: Vec<i32> = model
-            .tables(1)?
-            .iter()
-            .map(|c| Ok((c.u8(0)? as i32).max(c.i32(3)?)))
-            .collect::<Result<_>>()?;
+        let codes: Vec<i32> =
+            model.tables(1)?.iter().map(|c| Ok((c.u8(0)? as i32).max(c.i32(3)?))).collect::<Result<_>>()?;
         let subgraphs = model.tables(2)?;
         let graph = subgraphs.first().ok_or_else(|| bad("no subgraph"))?;
         let buffers = model.tables(4)?;
@@ -222,8 +225,12 @@ impl Lattice {
                 continue;
             }
             let data = match ty {
-                Type::F32 => Data::F32(data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4"))).collect()),
-                Type::I32 => Data::I32(data.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().expect("4"))).collect()),
+                Type::F32 => Data::F32(
+                    data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4"))).collect(),
+                ),
+                Type::I32 => Data::I32(
+                    data.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().expect("4"))).collect(),
+                ),
                 Type::Bool => Data::Bool(data.iter().map(|&b| b != 0).collect()),
             };
             let tensor = Tensor { shape, data };
@@ -234,7 +241,8 @@ impl Lattice {
         }
         let mut ops = Vec::new();
         for op in graph.tables(3)? {
-            let code = *codes.get(op.i32(0)? as usize).ok_or_else(|| bad("an operator code is out of range"))?;
+            let code =
+                *codes.get(op.i32(0)? as usize).ok_or_else(|| bad("an operator code is out of range"))?;
             let options = op.table(4)?;
             let flag = |id: usize| -> Result<u8> { options.map_or(Ok(0), |o| o.u8(id)) };
             let kind = match code {
@@ -283,9 +291,14 @@ impl Lattice {
     pub fn predict(&self, nsim: &[f64], nsim10: &[f64], stddev: &[f64], energy: &[f64]) -> Result<f64> {
         let mut values: Vec<Option<Tensor>> = vec![None; self.types.len()];
         let scalar = |v: f32| Tensor { shape: vec![1], data: Data::F32(vec![v]) };
-        for (name, features) in [("fvnsim", nsim), ("fvnsim10_", nsim10), ("fstdnsim", stddev), ("fvdegenergy", energy)] {
+        for (name, features) in
+            [("fvnsim", nsim), ("fvnsim10_", nsim10), ("fstdnsim", stddev), ("fvdegenergy", energy)]
+        {
             for (band, &v) in features.iter().enumerate() {
-                let index = *self.inputs.get(&format!("{name}{band}")).ok_or_else(|| bad(format!("no input {name}{band}")))?;
+                let index = *self
+                    .inputs
+                    .get(&format!("{name}{band}"))
+                    .ok_or_else(|| bad(format!("no input {name}{band}")))?;
                 values[index] = Some(scalar(v as f32));
             }
         }
@@ -315,10 +328,13 @@ impl Lattice {
     }
 
     fn run<'t>(&self, op: &Op, get: &dyn Fn(usize) -> Result<&'t Tensor>) -> Result<Vec<Tensor>> {
-        let out_type = self.types[*op.outputs.first().ok_or_else(|| bad("an operator has no output"))? as usize];
+        let out_type =
+            self.types[*op.outputs.first().ok_or_else(|| bad("an operator has no output"))? as usize];
         let relu = |t: Tensor, on: bool| -> Result<Tensor> {
             Ok(match on {
-                true => Tensor { data: Data::F32(t.f32()?.iter().map(|v| v.max(0.0)).collect()), shape: t.shape },
+                true => {
+                    Tensor { data: Data::F32(t.f32()?.iter().map(|v| v.max(0.0)).collect()), shape: t.shape }
+                }
                 false => t,
             })
         };
@@ -355,7 +371,10 @@ impl Lattice {
             }
             Kind::Shape => {
                 let t = get(0)?;
-                Tensor { shape: vec![t.shape.len()], data: Data::I32(t.shape.iter().map(|&d| d as i32).collect()) }
+                Tensor {
+                    shape: vec![t.shape.len()],
+                    data: Data::I32(t.shape.iter().map(|&d| d as i32).collect()),
+                }
             }
             Kind::Fill => {
                 let dims: Vec<usize> = get(0)?.i32()?.iter().map(|&d| d.max(0) as usize).collect();
@@ -399,7 +418,9 @@ impl Lattice {
                 let parts: Vec<&Tensor> = (0..op.inputs.len()).map(get).collect::<Result<_>>()?;
                 relu(concatenate(&parts, axis)?, op.relu)?
             }
-            Kind::Split { parts } => return split(get(1)?, *get(0)?.i32()?.first().ok_or_else(|| bad("SPLIT axis"))?, parts),
+            Kind::Split { parts } => {
+                return split(get(1)?, *get(0)?.i32()?.first().ok_or_else(|| bad("SPLIT axis"))?, parts)
+            }
             Kind::FullyConnected { relu: on, keep_dims } => {
                 let (x, w) = (get(0)?, get(1)?);
                 let bias = match op.inputs.get(2) {
@@ -418,7 +439,11 @@ impl Lattice {
                 let mut out = Vec::with_capacity(rows * n);
                 for r in 0..rows {
                     for o in 0..n {
-                        let dot: f32 = xs[r * k..(r + 1) * k].iter().zip(&ws[o * k..(o + 1) * k]).map(|(a, b)| a * b).sum();
+                        let dot: f32 = xs[r * k..(r + 1) * k]
+                            .iter()
+                            .zip(&ws[o * k..(o + 1) * k])
+                            .map(|(a, b)| a * b)
+                            .sum();
                         out.push(dot + bias.map_or(0.0, |b| b[o]));
                     }
                 }
@@ -437,10 +462,15 @@ fn map(t: &Tensor, f: impl Fn(f32) -> f32) -> Result<Tensor> {
     Ok(Tensor { shape: t.shape.clone(), data: Data::F32(t.f32()?.iter().map(|&v| f(v)).collect()) })
 }
 
-/// Numpy-style broadcasting: the output shape and, per output element, the two input indices.
-fn broadcast(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, Vec<(usize, usize)>)> {
+/// A broadcast's output shape and, per output element, the two input indices.
+type Broadcast = (Vec<usize>, Vec<(usize, usize)>);
+
+/// Numpy-style broadcasting.
+fn broadcast(a: &[usize], b: &[usize]) -> Result<Broadcast> {
     let rank = a.len().max(b.len());
-    let pad = |s: &[usize]| -> Vec<usize> { std::iter::repeat_n(1, rank - s.len()).chain(s.iter().copied()).collect() };
+    let pad = |s: &[usize]| -> Vec<usize> {
+        std::iter::repeat_n(1, rank - s.len()).chain(s.iter().copied()).collect()
+    };
     let (a, b) = (pad(a), pad(b));
     let shape: Vec<usize> = a
         .iter()
@@ -484,7 +514,9 @@ fn binary(a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32) -> Result<Tensor>
     let (shape, pairs) = broadcast(&a.shape, &b.shape)?;
     let data = match (&a.data, &b.data) {
         (Data::F32(x), Data::F32(y)) => Data::F32(pairs.iter().map(|&(i, j)| f(x[i], y[j])).collect()),
-        (Data::I32(x), Data::I32(y)) => Data::I32(pairs.iter().map(|&(i, j)| f(x[i] as f32, y[j] as f32) as i32).collect()),
+        (Data::I32(x), Data::I32(y)) => {
+            Data::I32(pairs.iter().map(|&(i, j)| f(x[i] as f32, y[j] as f32) as i32).collect())
+        }
         _ => return Err(bad("an arithmetic operation of mixed types")),
     };
     Ok(Tensor { shape, data })
@@ -511,7 +543,9 @@ fn concatenate(parts: &[&Tensor], axis: i32) -> Result<Tensor> {
         for p in parts {
             let chunk = p.shape.get(axis).copied().unwrap_or(0) * inner;
             let values = p.f32()?;
-            out.extend_from_slice(values.get(o * chunk..(o + 1) * chunk).ok_or_else(|| bad("CONCATENATION shapes"))?);
+            out.extend_from_slice(
+                values.get(o * chunk..(o + 1) * chunk).ok_or_else(|| bad("CONCATENATION shapes"))?,
+            );
         }
     }
     Ok(Tensor { shape, data: Data::F32(out) })

@@ -30,7 +30,9 @@ impl Svr {
         for line in lines.by_ref() {
             let mut words = line.split_whitespace();
             match (words.next(), words.next()) {
-                (Some("kernel_type"), Some(kind)) if kind != "rbf" => return Err(bad("the kernel is not rbf")),
+                (Some("kernel_type"), Some(kind)) if kind != "rbf" => {
+                    return Err(bad("the kernel is not rbf"))
+                }
                 (Some("gamma"), Some(v)) => gamma = v.parse().ok(),
                 (Some("rho"), Some(v)) => rho = v.parse().ok(),
                 (Some("SV"), None) => break,
@@ -54,7 +56,11 @@ impl Svr {
             }
             vectors.push((coef, vector));
         }
-        Ok(Self { gamma: gamma.ok_or_else(|| bad("no gamma"))?, rho: rho.ok_or_else(|| bad("no rho"))?, vectors })
+        Ok(Self {
+            gamma: gamma.ok_or_else(|| bad("no gamma"))?,
+            rho: rho.ok_or_else(|| bad("no rho"))?,
+            vectors,
+        })
     }
 
     /// The model's MOS for these features, within 1 to 5.

@@ -11,6 +11,7 @@
 mod gammatone;
 mod lattice;
 mod mapping;
+mod matrix;
 mod nsim;
 mod patches;
 mod signal;
@@ -138,7 +139,8 @@ pub fn mos_lqo(reference: &Audio, degraded: &Audio, mode: QualityMode) -> Result
 /// SVR audio mode's).
 pub fn measure(reference: &Audio, degraded: &Audio, mode: QualityMode, mapping: Mapping) -> Result<Quality> {
     match (mode, mapping) {
-        (QualityMode::Speech, Mapping::Svr) | (QualityMode::Audio, Mapping::Lattice | Mapping::Exponential) => {
+        (QualityMode::Speech, Mapping::Svr)
+        | (QualityMode::Audio, Mapping::Lattice | Mapping::Exponential) => {
             return Err(Error::Quality(format!("{mapping:?} is not a mapping of {mode:?} mode")))
         }
         _ => {}
@@ -168,7 +170,8 @@ fn score(reference: &Signal, degraded: Signal, mode: QualityMode, mapping: Mappi
     let (degraded, _) = signal::globally_align(reference, &degraded);
     let degraded = degraded.scaled_to_level_of(reference);
     let bank = FilterBank::new(mode.sample_rate(), mode.bands(), mode == QualityMode::Speech);
-    let too_short = || Error::Quality(format!("too short for ViSQOL: it needs at least {:.2} s", mode.min_seconds()));
+    let too_short =
+        || Error::Quality(format!("too short for ViSQOL: it needs at least {:.2} s", mode.min_seconds()));
     let mut reference_db = bank.spectrogram(reference).ok_or_else(too_short)?;
     let mut degraded_db = bank.spectrogram(&degraded).ok_or_else(too_short)?;
     gammatone::to_comparable_db(&mut reference_db, &mut degraded_db);
@@ -183,7 +186,9 @@ fn score(reference: &Signal, degraded: Signal, mode: QualityMode, mapping: Mappi
     }
     let frame_s = frames.duration(mode.sample_rate());
     let matches = patches::best_matches(&reference_db, &starts, &degraded_db, patch, SEARCH_RADIUS, frame_s)
-        .ok_or_else(|| Error::Quality("the degraded audio is too short or too different to match any patch".into()))?;
+        .ok_or_else(|| {
+            Error::Quality("the degraded audio is too short or too different to match any patch".into())
+        })?;
     let matches = patches::realign(matches, reference, &degraded, &bank);
 
     let bands = mode.bands();
@@ -259,36 +264,11 @@ fn svr() -> Result<&'static mapping::Svr> {
     static MODEL: OnceLock<std::result::Result<mapping::Svr, String>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            mapping::Svr::parse(include_str!("../../assets/visqol/libsvm_nu_svr_model.txt")).map_err(|e| e.to_string())
+            mapping::Svr::parse(include_str!("../../assets/visqol/libsvm_nu_svr_model.txt"))
+                .map_err(|e| e.to_string())
         })
         .as_ref()
         .map_err(|e| Error::Quality(e.clone()))
-}
-
-/// A spectrogram or patch: rows (bands) × columns (frames), row-major.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Matrix {
-    pub rows: usize,
-    pub cols: usize,
-    pub data: Vec<f64>,
-}
-
-impl Matrix {
-    pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self { rows, cols, data: vec![0.0; rows * cols] }
-    }
-
-    pub fn get(&self, r: usize, c: usize) -> f64 {
-        self.data[r * self.cols + c]
-    }
-
-    pub fn set(&mut self, r: usize, c: usize, v: f64) {
-        self.data[r * self.cols + c] = v;
-    }
-
-    pub fn row(&self, r: usize) -> &[f64] {
-        &self.data[r * self.cols..(r + 1) * self.cols]
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The neurogram similarity index measure (NSIM): SSIM's intensity and structure terms over a
 //! 3×3 Gaussian window, between a reference patch and a degraded patch of the spectrogram.
 
-use super::Matrix;
+use super::matrix::Matrix;
 
 /// ViSQOL's 3×3 Gaussian window (σ = 0.5).
 const WINDOW: [[f64; 3]; 3] = [

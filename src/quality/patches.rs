@@ -3,9 +3,9 @@
 //! dynamic programming over the spectrogram, and each match re-aligned in the time domain.
 
 use super::gammatone::{to_comparable_db, FilterBank};
+use super::matrix::Matrix;
 use super::nsim::{patch_similarity, PatchSimilarity};
 use super::signal::{align_and_truncate, Signal};
-use super::Matrix;
 
 /// Speech mode's RMS voice-activity detector: 16-bit RMS under this is silence...
 const VAD_RMS_THRESHOLD: f64 = 5000.0;
@@ -98,7 +98,8 @@ pub(crate) fn best_matches(
         return None;
     }
     let search = radius * patch;
-    let reference_patches: Vec<Matrix> = starts[..count].iter().map(|&s| window(reference, s as i64, patch)).collect();
+    let reference_patches: Vec<Matrix> =
+        starts[..count].iter().map(|&s| window(reference, s as i64, patch)).collect();
     let degraded_patches: Vec<Matrix> = (0..frames).map(|o| window(degraded, o as i64, patch)).collect();
     let mut score = vec![vec![0.0f64; frames]; count];
     let mut back = vec![vec![-1i64; frames]; count];
@@ -132,9 +133,9 @@ pub(crate) fn best_matches(
     let high = (starts[last] + search).min(frames - 1);
     let mut offset = low as i64;
     let mut highest = f64::NEG_INFINITY;
-    for o in low..=high {
-        if score[last][o] > highest {
-            highest = score[last][o];
+    for (o, &value) in score[last].iter().enumerate().take(high + 1).skip(low) {
+        if value > highest {
+            highest = value;
             offset = o as i64;
         }
     }
@@ -163,7 +164,12 @@ pub(crate) fn best_matches(
 
 /// Each match re-aligned on the samples and re-measured on spectrograms rebuilt from them;
 /// the better of the two is kept.
-pub(crate) fn realign(matches: Vec<PatchSimilarity>, reference: &Signal, degraded: &Signal, bank: &FilterBank) -> Vec<PatchSimilarity> {
+pub(crate) fn realign(
+    matches: Vec<PatchSimilarity>,
+    reference: &Signal,
+    degraded: &Signal,
+    bank: &FilterBank,
+) -> Vec<PatchSimilarity> {
     let size = bank.frames().size;
     matches
         .into_iter()

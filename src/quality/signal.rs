@@ -81,7 +81,7 @@ fn upper_envelope(samples: &[f64]) -> Vec<f64> {
     for k in 1..positive_end {
         spectrum[k] = half[k] * 2.0;
     }
-    if n % 2 == 0 && n > 0 {
+    if n & 1 == 0 && n > 0 {
         spectrum[n / 2] = half[n / 2];
     }
     let inverse: Arc<dyn rustfft::Fft<f64>> = FftPlanner::new().plan_fft_inverse(n);
@@ -172,13 +172,14 @@ mod tests {
 
     #[test]
     fn a_delay_is_found_and_undone() {
-        let reference: Vec<f64> = (0..4000).map(|i| ((i as f64) * 0.05).sin() * ((i / 500) % 2) as f64).collect();
+        let reference: Vec<f64> =
+            (0..4000).map(|i| ((i as f64) * 0.05).sin() * ((i / 500) % 2) as f64).collect();
         let mut delayed = vec![0.0; 300];
         delayed.extend_from_slice(&reference);
-        let (aligned, lag) = globally_align(&Signal { samples: reference.clone(), rate: 16_000 }, &Signal {
-            samples: delayed,
-            rate: 16_000,
-        });
+        let (aligned, lag) = globally_align(
+            &Signal { samples: reference.clone(), rate: 16_000 },
+            &Signal { samples: delayed, rate: 16_000 },
+        );
         assert_eq!(lag, -300.0 / 16_000.0);
         assert_eq!(&aligned.samples[..4000], &reference[..]);
     }
