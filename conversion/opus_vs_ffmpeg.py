@@ -4,7 +4,7 @@ the Compact level offers a table row per input rate (16, 24, 48 kHz clips of the
 mean MOS-LQO over the clips and the mean size.
 
     bash conversion/speech_corpus.sh /tmp/corpus
-    /tmp/qvenv/bin/python conversion/opus_vs_ffmpeg.py --encodec target/release/encodec --corpus /tmp/corpus
+    /tmp/qvenv/bin/python conversion/opus_vs_ffmpeg.py  # venv as in visqol_fixtures.py --encodec target/release/encodec --corpus /tmp/corpus
 
 Needs ffmpeg (Debian's, with libopus) and sox. Both decodes are resampled to 16 kHz by sox, as
 is the reference, so the two differ only in the encoder.

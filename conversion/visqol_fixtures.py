@@ -8,7 +8,7 @@ Python port's MOS-LQO of each pair (speech: lattice and exponential mappings; au
 to `tests/fixtures/quality/expected.json`.
 
     python3 -m venv /tmp/qvenv
-    /tmp/qvenv/bin/pip install visqol-python==3.8.0 ai-edge-litert==2.1.5 numpy==2.4.6 soundfile==0.14.0
+    /tmp/qvenv/bin/pip install visqol-python==3.8.0 ai-edge-litert==2.3.0 numpy==2.4.6 soundfile==0.14.0
     /tmp/qvenv/bin/python conversion/visqol_fixtures.py --encodec target/release/encodec
 
 Needs espeak-ng, flite, festival (festvox-kallpc16k) and sox (Debian packages).
