@@ -35,12 +35,12 @@ impl Frames {
     }
 }
 
-/// One band's filter: four biquads sharing a denominator (1, a1, a2); numerators (b0, b1_k, 0).
+/// One band's filter: four biquads sharing a denominator (1, a1, a2); stage k's numerator is
+/// (b0_k, b1_k, 0), the first stage's divided by the filter's gain.
 #[derive(Clone, Copy, Debug)]
 struct Band {
-    b0: f64,
+    b0: [f64; 4],
     b1: [f64; 4],
-    gain: f64,
     a1: f64,
     a2: f64,
 }
@@ -80,7 +80,13 @@ impl FilterBank {
                     -(a / exp_bt + b_neg / exp_bt) / 2.0,
                     -(a / exp_bt - b_neg / exp_bt) / 2.0,
                 ];
-                Band { b0: t, b1, gain: gain(cf, b, t), a1: -2.0 * cos / exp_bt, a2: (-2.0 * b * t).exp() }
+                let g = gain(cf, b, t);
+                Band {
+                    b0: [t / g, t, t, t],
+                    b1: [b1[0] / g, b1[1], b1[2], b1[3]],
+                    a1: -2.0 * cos / exp_bt,
+                    a2: (-2.0 * b * t).exp(),
+                }
             })
             .collect();
         filters.reverse();
@@ -121,17 +127,13 @@ impl FilterBank {
 
 impl Band {
     /// RMS of the frame through the four biquads, each starting from rest (direct form II
-    /// transposed, as scipy's `lfilter`; the first stage's numerator divided by the gain).
+    /// transposed, as scipy's `lfilter`).
     fn rms_of(&self, frame: &[f64]) -> f64 {
         let mut state = [[0.0f64; 2]; 4];
         let mut sum = 0.0;
         for &x in frame {
             let mut y = x;
-            for (stage, z) in state.iter_mut().enumerate() {
-                let (b0, b1) = match stage {
-                    0 => (self.b0 / self.gain, self.b1[0] / self.gain),
-                    _ => (self.b0, self.b1[stage]),
-                };
+            for ((z, &b0), &b1) in state.iter_mut().zip(&self.b0).zip(&self.b1) {
                 let input = y;
                 y = b0 * input + z[0];
                 z[0] = b1 * input - self.a1 * y + z[1];

@@ -152,7 +152,7 @@ impl Tensor {
 enum Kind {
     Add,
     Concatenation { axis: i32 },
-    FullyConnected { relu: bool, keep_dims: bool },
+    FullyConnected { keep_dims: bool },
     Mul,
     Relu,
     Reshape,
@@ -171,7 +171,8 @@ enum Kind {
 #[derive(Clone, Debug)]
 struct Op {
     kind: Kind,
-    /// A fused activation on Add, Sub, Mul: only none (0) and ReLU (1) occur.
+    /// The fused activation of Add, Sub, Mul, Concatenation and FullyConnected: only none (0)
+    /// and ReLU (1) occur.
     relu: bool,
     inputs: Vec<i32>,
     outputs: Vec<i32>,
@@ -248,7 +249,7 @@ impl Lattice {
             let kind = match code {
                 0 => Kind::Add,
                 2 => Kind::Concatenation { axis: options.map_or(Ok(0), |o| o.i32(0))? },
-                9 => Kind::FullyConnected { relu: flag(0)? == 1, keep_dims: flag(2)? != 0 },
+                9 => Kind::FullyConnected { keep_dims: flag(2)? != 0 },
                 18 => Kind::Mul,
                 19 => Kind::Relu,
                 22 => Kind::Reshape,
@@ -265,14 +266,11 @@ impl Lattice {
                 other => return Err(bad(format!("operator {other} is not one this reader runs"))),
             };
             let activation = match kind {
-                Kind::Add | Kind::Sub | Kind::Mul | Kind::Concatenation { .. } => {
-                    let id = if matches!(kind, Kind::Concatenation { .. }) { 1 } else { 0 };
-                    flag(id)?
-                }
-                Kind::FullyConnected { .. } => 0,
+                Kind::Add | Kind::Sub | Kind::Mul | Kind::FullyConnected { .. } => flag(0)?,
+                Kind::Concatenation { .. } => flag(1)?,
                 _ => 0,
             };
-            if activation > 1 || (matches!(kind, Kind::FullyConnected { .. }) && flag(0)? > 1) {
+            if activation > 1 {
                 return Err(bad(format!("fused activation {activation}")));
             }
             ops.push(Op { kind, relu: activation == 1, inputs: op.i32s(1)?, outputs: op.i32s(2)? });
@@ -421,7 +419,7 @@ impl Lattice {
             Kind::Split { parts } => {
                 return split(get(1)?, *get(0)?.i32()?.first().ok_or_else(|| bad("SPLIT axis"))?, parts)
             }
-            Kind::FullyConnected { relu: on, keep_dims } => {
+            Kind::FullyConnected { keep_dims } => {
                 let (x, w) = (get(0)?, get(1)?);
                 let bias = match op.inputs.get(2) {
                     Some(&i) if i >= 0 => Some(get(2)?.f32()?),
@@ -451,7 +449,7 @@ impl Lattice {
                     true => x.shape[..x.shape.len() - 1].iter().copied().chain([n]).collect(),
                     false => vec![rows, n],
                 };
-                relu(Tensor { shape, data: Data::F32(out) }, on)?
+                relu(Tensor { shape, data: Data::F32(out) }, op.relu)?
             }
             Kind::BatchMatMul { adj_x, adj_y } => batch_matmul(get(0)?, get(1)?, adj_x, adj_y)?,
         }])
