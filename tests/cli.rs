@@ -3,13 +3,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{root, serve_hub, small_model_files};
 use encodec::{audio, ecdc, Bandwidth, Encodec};
 
 fn encodec(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_encodec"));
+    let mut command = common::cli();
     command.args(args).env("HF_HUB_OFFLINE", "1").env("HF_HOME", root().join("target/no-hf-home"));
     for (key, value) in env {
         command.env(key, value);
@@ -170,7 +170,7 @@ fn decode_finds_the_model_named_in_the_file_on_the_hub() {
     let ecdc_path = root().join("tests/fixtures/small-24khz/ecdc/speech.6.0.ecdc");
     let wav = dir.path().join("out.wav");
     let (endpoint, _) = serve_hub(small_model_files("weights/test-24khz"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_encodec"));
+    let mut command = common::cli();
     let out = command
         .args(["-q", "decode", s(&ecdc_path), s(&wav)])
         .env("HF_HOME", home.path())

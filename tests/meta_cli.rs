@@ -5,12 +5,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::root;
 
 fn encodec(args: &[&str], kernels: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_encodec"));
+    let mut command = common::cli();
     command.args(args).env("HF_HUB_OFFLINE", "1").env("HF_HOME", root().join("target/no-hf-home"));
     if let Some(kernels) = kernels {
         command.env("ENCODEC_KERNELS", kernels);
@@ -273,7 +273,7 @@ fn subcommands_refuse_misnamed_outputs_and_stream_stdin_to_stdout() {
                 "--quiet",
             ];
             assert!(encodec(&args, None).status.success());
-            let mut child = Command::new(env!("CARGO_BIN_EXE_encodec"))
+            let mut child = common::cli()
                 .args(["encode", "-", "-", "--codec", codec, "--model", model, "--quiet"])
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())

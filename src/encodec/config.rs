@@ -187,10 +187,17 @@ impl EncodecConfig {
     pub fn from_file(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        Self::from_json(&text).map_err(|e| match e {
+            Error::Config(message) => Error::Config(format!("{}: {message}", path.display())),
+            e => e,
+        })
+    }
+
+    /// Parses and validates the text of a `config.json` (where there is no file: a browser).
+    pub fn from_json(text: &str) -> Result<Self> {
         // serde_path_to_error names the field at fault ("target_bandwidths: invalid type").
-        let config: Self =
-            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
-                .map_err(|e| Error::Config(format!("{}: {}: {}", path.display(), e.path(), e.inner())))?;
+        let config: Self = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
+            .map_err(|e| Error::Config(format!("{}: {}", e.path(), e.inner())))?;
         config.validate()?;
         Ok(config)
     }

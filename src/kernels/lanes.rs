@@ -3,10 +3,12 @@
 //! accumulated in i32 (exact, so every instruction set gives the same bits trivially; the f32
 //! one is one fused multiply-add per lane, which every path also computes alike).
 
+use super::fused::fma;
+
 dispatch! {
     /// `acc[i] = fma(x[i], w[i], acc[i])` over the shortest of the three.
     pub fn fma_into(acc: &mut [f32], x: &[f32], w: &[f32]) {
-        acc.iter_mut().zip(x).zip(w).for_each(|((a, &x), &w)| *a = x.mul_add(w, *a));
+        acc.iter_mut().zip(x).zip(w).for_each(|((a, &x), &w)| *a = fma(x, w, *a));
     }
 }
 

@@ -6,6 +6,9 @@
 
 use half::{bf16, f16};
 
+use super::fused::fma;
+// The paths are named only where a target has SIMD variants of its own.
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), allow(unused_imports))]
 use super::{active, Kernels};
 
 /// A weight element: f32, or bf16 or f16 widened to f32 when used.
@@ -115,7 +118,7 @@ pub fn portable<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
 }
 
 /// [`portable_body`] for each weight type, compiled per instruction set (see `dispatch!`) so
-/// that `mul_add` is an FMA instruction wherever the CPU has one.
+/// that [`fma`] is an FMA instruction wherever the CPU has one.
 macro_rules! portable_rows {
     ($($weight:ty => $name:ident),*) => {$(
         dispatch! {
@@ -137,7 +140,7 @@ fn portable_body<W: Weight>(w: &[W], x: &[f32], y: &mut [f32]) {
         let mut lanes = [0f32; LANES];
         for (ws, xs) in row[..split].chunks_exact(LANES).zip(x[..split].chunks_exact(LANES)) {
             for l in 0..LANES {
-                lanes[l] = ws[l].to_f32().mul_add(xs[l], lanes[l]);
+                lanes[l] = fma(ws[l].to_f32(), xs[l], lanes[l]);
             }
         }
         *out += reduce(lanes) + tail_dot(&row[split..], &x[split..]);

@@ -44,6 +44,15 @@ macro_rules! dispatch {
                     _ => {}
                 }
             }
+            #[cfg(target_arch = "wasm32")]
+            {
+                #[target_feature(enable = "simd128")]
+                unsafe fn simd128($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                // SAFETY: a module with simd128 code only instantiates on an engine that has it.
+                if $crate::kernels::active() == $crate::kernels::Kernels::Simd128 {
+                    return unsafe { simd128($($arg),*) };
+                }
+            }
             // aarch64: NEON is part of the baseline target, so this is the NEON variant too.
             body($($arg),*)
         }
@@ -51,6 +60,7 @@ macro_rules! dispatch {
 }
 
 pub mod activation;
+pub mod fused;
 pub mod gemm;
 pub mod lanes;
 pub mod matvec;
@@ -69,6 +79,10 @@ pub enum Kernels {
     Avx2,
     /// aarch64 with NEON: 4-lane vectors.
     Neon,
+    /// WebAssembly with the 128-bit SIMD proposal (every current browser and Node): the
+    /// portable source compiled for 4-lane vectors. WebAssembly has no fused multiply-add, so
+    /// every path there computes it exactly in f64 (see [`fused::fma_via_f64`]).
+    Simd128,
     /// Plain Rust, vectorised by the compiler for the target. On an x86-64 CPU without FMA
     /// (older than Haswell or Piledriver) every fused multiply-add is a software `fmaf` call,
     /// which makes the codec about 50x slower (0.2x real time for the 24 kHz model on one
@@ -78,7 +92,8 @@ pub enum Kernels {
 
 impl Kernels {
     /// Every path, fastest first.
-    pub const ALL: [Kernels; 4] = [Kernels::Avx512, Kernels::Avx2, Kernels::Neon, Kernels::Portable];
+    pub const ALL: [Kernels; 5] =
+        [Kernels::Avx512, Kernels::Avx2, Kernels::Neon, Kernels::Simd128, Kernels::Portable];
 
     /// The name `ENCODEC_KERNELS` and the command line use.
     pub fn as_str(self) -> &'static str {
@@ -86,6 +101,7 @@ impl Kernels {
             Kernels::Avx512 => "avx512",
             Kernels::Avx2 => "avx2",
             Kernels::Neon => "neon",
+            Kernels::Simd128 => "simd128",
             Kernels::Portable => "portable",
         }
     }
@@ -103,6 +119,10 @@ impl Kernels {
             }
             #[cfg(target_arch = "aarch64")]
             Kernels::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            // No feature detection in WebAssembly: an engine without simd128 would have
+            // refused the whole module, which contains this path's code.
+            #[cfg(target_arch = "wasm32")]
+            Kernels::Simd128 => true,
             Kernels::Portable => true,
             #[allow(unreachable_patterns)] // every arm above exists on some target only
             _ => false,
@@ -133,9 +153,10 @@ impl Kernels {
     }
 
     /// Whether the path multiplies and adds through a software `fmaf` (the portable path on a
-    /// CPU without FMA instructions): the same results, about 50x slower.
+    /// CPU without FMA instructions): the same results, about 50x slower. (WebAssembly has
+    /// none either, but there every path uses the branch-free f64 emulation instead.)
     pub fn uses_software_fma(self) -> bool {
-        self == Kernels::Portable && !cpu_has_fma()
+        self == Kernels::Portable && !cpu_has_fma() && !cfg!(target_arch = "wasm32")
     }
 
     /// `Ok` if this CPU can run the path, else an error saying what it lacks.
@@ -162,12 +183,12 @@ impl std::fmt::Display for Kernels {
 impl std::str::FromStr for Kernels {
     type Err = crate::Error;
 
-    /// `avx512`, `avx2`, `neon` or `portable` (any case).
+    /// `avx512`, `avx2`, `neon`, `simd128` or `portable` (any case).
     fn from_str(s: &str) -> crate::Result<Self> {
         let s = s.trim().to_ascii_lowercase();
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| crate::Error::Kernels {
             requested: s,
-            reason: "unknown kernel path (one of avx512, avx2, neon, portable)".into(),
+            reason: "unknown kernel path (one of avx512, avx2, neon, simd128, portable)".into(),
         })
     }
 }

@@ -27,6 +27,21 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The `encodec` command line as a command to run. Under `ENCODEC_TEST_RUNNER` (the aarch64
+/// script sets `qemu-aarch64`) it runs through that program: a test under user-mode emulation
+/// cannot exec another foreign binary itself.
+pub fn cli() -> std::process::Command {
+    let binary = env!("CARGO_BIN_EXE_encodec");
+    match std::env::var_os("ENCODEC_TEST_RUNNER").filter(|r| !r.is_empty()) {
+        Some(runner) => {
+            let mut command = std::process::Command::new(runner);
+            command.arg(binary);
+            command
+        }
+        None => std::process::Command::new(binary),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct Manifest {
     pub models: Vec<ModelEntry>,

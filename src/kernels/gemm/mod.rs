@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 
+use super::fused::fma;
 use super::{active, Kernels};
 
 /// A read-only `rows x cols` matrix in a slice: element `(r, c)` is `data[r * rs + c * cs]`.
@@ -297,7 +298,9 @@ pub(crate) struct Block<'a> {
     c_row: usize,
     c_col: usize,
     width: usize,
-    /// The product has this one panel (a narrow output, where taller tiles pay).
+    /// The product has this one panel (a narrow output, where taller tiles pay): read by the
+    /// AVX-512 tiles only.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     single_panel: bool,
 }
 
@@ -389,7 +392,7 @@ fn portable_tile<const R: usize>(block: &mut Block<'_>, r0: usize) {
             let a = a[(r0 + r) * a_row + p];
             for (acc, b) in acc.iter_mut().zip(&bv) {
                 for l in 0..8 {
-                    acc[l] = a.mul_add(b[l], acc[l]);
+                    acc[l] = fma(a, b[l], acc[l]);
                 }
             }
         }
@@ -403,6 +406,7 @@ fn portable_tile<const R: usize>(block: &mut Block<'_>, r0: usize) {
 
 /// Runs a block's tiles, tallest first: `$tile::<R, ...>(args)` for each height `R` of the
 /// list up to `$tallest`, as long as `R` rows remain, with `$i` the rows done before it.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", test))]
 macro_rules! tile_rows {
     ($rows:expr, $tallest:expr, [$($r:literal),*], $i:ident => $tile:ident::<_, $g:tt> $args:tt) => {{
         let mut $i = 0;

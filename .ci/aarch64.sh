@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# aarch64: cross-builds the library, the CLI and the whole test suite for
+# aarch64-unknown-linux-gnu with Debian's Rust, and runs every test under qemu-aarch64
+# (user-mode emulation executes the real NEON instructions; its speed means nothing), with the
+# NEON path forced, then the tests that compare bits on the portable path too. Among them
+# tests/cross_arch.rs: the same .ecdc, .lyra, Opus and level files and decoded samples as the
+# x86-64 build that wrote tests/fixtures/cross-arch.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .ci/toolchains.sh aarch64
+
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+# Not `-L /usr/aarch64-linux-gnu`: that loader meets the multiarch libc the arm64 std links
+# against and every binary spins in pthread_create. Plain qemu-aarch64 finds the multiarch one.
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64
+# Tests that run the CLI run it through qemu too (an emulated process cannot exec a foreign
+# binary itself, and binfmt_misc is not there to do it).
+export ENCODEC_TEST_RUNNER=qemu-aarch64
+# libopus (cmake) and FDK AAC (cc) for the target.
+export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc CXX_aarch64_unknown_linux_gnu=aarch64-linux-gnu-g++
+# GCC contracts a * b + c into one fused instruction on aarch64 by default (-ffp-contract=fast)
+# and not on x86-64 (no FMA in the baseline): libopus's float code would then round
+# differently. Off, the C code computes what it computes on x86.
+export CFLAGS_aarch64_unknown_linux_gnu="-ffp-contract=off" CXXFLAGS_aarch64_unknown_linux_gnu="-ffp-contract=off"
+export CARGO_TARGET_DIR="${AARCH64_TARGET_DIR:-target/aarch64}"
+# No debug info in the cross-built tests: a third less to compile and link on 2 cores.
+export CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_TEST_DEBUG=0
+target=aarch64-unknown-linux-gnu
+
+$DEB_CARGO test --locked --target $target --no-run
+echo "== aarch64, NEON forced: every test"
+ENCODEC_KERNELS=neon $DEB_CARGO test --locked --target $target
+echo "== aarch64, portable forced: the tests that compare bits"
+ENCODEC_KERNELS=portable $DEB_CARGO test --locked --target $target --test cross_arch --test threads --test golden --test lyra -- --nocapture 2>&1 \
+  | grep -E "outputs equal|test result|FAILED|panicked" 
+ENCODEC_KERNELS=neon $DEB_CARGO test --locked --target $target --test cross_arch -- --nocapture 2>&1 | grep -E "outputs equal"
