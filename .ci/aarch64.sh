@@ -39,7 +39,7 @@ for file in tests/*.rs; do
     tests+=(--test "$name")
   fi
 done
-echo "== aarch64, NEON forced: the library's, the CLI's and ${#tests[@]} test files' tests"
+echo "== aarch64, NEON forced: the library's, the CLI's and $((${#tests[@]} / 2)) test files' tests"
 ENCODEC_KERNELS=neon $DEB_CARGO test --locked --target $target --lib --bins "${tests[@]}"
 # The tests that compare kernel paths (golden, lyra, stream, threads, the kernels' own) ran
 # every path the CPU has above, neon and portable; the cross-architecture comparison runs once
