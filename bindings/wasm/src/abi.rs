@@ -35,6 +35,24 @@ unsafe fn handle<'a, T>(ptr: *mut T) -> Option<&'a mut T> {
     ptr.as_mut()
 }
 
+/// 0 for success, else -1 with the error kept.
+fn status(result: encodec::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => fail(e, -1),
+    }
+}
+
+/// Drops a handle's box (nothing for null).
+///
+/// # Safety
+/// `ptr` is null or a live handle of this type from this module, not used again.
+unsafe fn free_box<T: ?Sized>(ptr: *mut T) {
+    if !ptr.is_null() {
+        drop(Box::from_raw(ptr));
+    }
+}
+
 fn boxed<T>(value: encodec::Result<T>) -> *mut T {
     match value {
         Ok(value) => Box::into_raw(Box::new(value)),
@@ -54,9 +72,7 @@ pub extern "C" fn encodec_alloc(len: usize) -> *mut u8 {
 /// `ptr` and `len` are exactly what one `encodec_alloc` call gave and took.
 #[no_mangle]
 pub unsafe extern "C" fn encodec_free(ptr: *mut u8, len: usize) {
-    if !ptr.is_null() {
-        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)));
-    }
+    free_box(std::ptr::slice_from_raw_parts_mut(ptr, len))
 }
 
 /// The last failure's message (UTF-8, `encodec_error_len` bytes).
@@ -83,9 +99,7 @@ pub extern "C" fn encodec_decoder_new() -> *mut Decoder {
 /// `decoder` is null or a live handle from `encodec_decoder_new`.
 #[no_mangle]
 pub unsafe extern "C" fn encodec_decoder_free(decoder: *mut Decoder) {
-    if !decoder.is_null() {
-        drop(Box::from_raw(decoder));
-    }
+    free_box(decoder)
 }
 
 /// Loads the EnCodec model (`config.json` text, `model.safetensors` bytes): 0, or -1.
@@ -104,10 +118,7 @@ pub unsafe extern "C" fn encodec_decoder_load_encodec(
     let Ok(config) = std::str::from_utf8(bytes(config, config_len)) else {
         return fail("config.json is not UTF-8", -1);
     };
-    match decoder.load_encodec(config, bytes(weights, weights_len)) {
-        Ok(()) => 0,
-        Err(e) => fail(e, -1),
-    }
+    status(decoder.load_encodec(config, bytes(weights, weights_len)))
 }
 
 /// Sets the kernel path by name (`simd128`, `portable`): 0, or -1.
@@ -122,10 +133,7 @@ pub unsafe extern "C" fn encodec_decoder_set_kernels(
 ) -> i32 {
     let Some(decoder) = handle(decoder) else { return fail("null decoder", -1) };
     let name = String::from_utf8_lossy(bytes(name, len));
-    match name.parse().and_then(|kernels| decoder.set_kernels(kernels)) {
-        Ok(()) => 0,
-        Err(e) => fail(e, -1),
-    }
+    status(name.parse().and_then(|kernels| decoder.set_kernels(kernels)))
 }
 
 /// Decodes a whole file: a PCM handle, or null.
@@ -212,9 +220,7 @@ pub unsafe extern "C" fn encodec_pcm_channel(pcm: *mut Pcm, channel: usize) -> *
 /// `pcm` is null or a live handle from this module.
 #[no_mangle]
 pub unsafe extern "C" fn encodec_pcm_free(pcm: *mut Pcm) {
-    if !pcm.is_null() {
-        drop(Box::from_raw(pcm));
-    }
+    free_box(pcm)
 }
 
 #[cfg(test)]

@@ -50,12 +50,12 @@ export async function decodeAll(wasm, read, kernels) {
     if (c.stream) {
       const stream = codec.lyraStream(c.stream);
       const parts = [];
+      let decoded = 0;
       for (let i = 0; i < bytes.length; i += c.piece) {
         const got = stream.push(bytes.subarray(i, i + c.piece));
+        decoded += got.samples[0].length;
         // Time to first audio: from loading the module to the first 20 ms of samples.
-        if (firstAudioMs === null && parts.reduce((n, p) => n + p.length, 0) + got.samples[0].length >= 320) {
-          firstAudioMs = instantiated + performance.now() - t0;
-        }
+        if (firstAudioMs === null && decoded >= 320) firstAudioMs = instantiated + performance.now() - t0;
         parts.push(got.samples[0]);
       }
       parts.push(stream.finish().samples[0]);
