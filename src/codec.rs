@@ -108,7 +108,7 @@ pub enum Decoded<'a> {
 }
 
 /// A stream of decoded PCM.
-pub trait PcmDecoder {
+pub trait PcmDecoder: Send {
     /// Samples per second.
     fn sample_rate(&self) -> u32;
     /// Channels.
@@ -123,6 +123,12 @@ pub trait PcmDecoder {
     fn truncated(&self) -> bool {
         false
     }
+    /// Moves to sample `frame` (per channel; at or past the end: nothing more to read), when
+    /// the decoder can get there faster than by decoding what comes before: `Ok(false)` when
+    /// it cannot, and the caller reopens the file and skips.
+    fn seek(&mut self, _frame: usize) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 impl PcmDecoder for AudioChunks {
@@ -133,7 +139,7 @@ impl PcmDecoder for AudioChunks {
         AudioChunks::channels(self)
     }
     fn len_hint(&self) -> Option<usize> {
-        None
+        AudioChunks::len_hint(self)
     }
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
         Ok(AudioChunks::next_chunk(self, frames)?.map(|audio| audio.channels))
@@ -241,23 +247,37 @@ pub fn open<'a>(
     codecs: &'a [Box<dyn Codec + 'a>],
     input: Box<dyn ReadSeek>,
 ) -> Result<Box<dyn PcmDecoder + 'a>> {
-    open_at(codecs, input, 0)
+    open_as(codecs, input, None)
+}
+
+/// As [`open`], reading a file whose first bytes name no format as `unknown_as` when given
+/// (Google's raw `.lyra` packets have no magic bytes: [`Format::LyraRaw`]).
+pub fn open_as<'a>(
+    codecs: &'a [Box<dyn Codec + 'a>],
+    input: Box<dyn ReadSeek>,
+    unknown_as: Option<Format>,
+) -> Result<Box<dyn PcmDecoder + 'a>> {
+    open_at(codecs, input, unknown_as, 0)
 }
 
 fn open_at<'a>(
     codecs: &'a [Box<dyn Codec + 'a>],
     mut input: Box<dyn ReadSeek>,
+    unknown_as: Option<Format>,
     depth: usize,
 ) -> Result<Box<dyn PcmDecoder + 'a>> {
     let io = |source| Error::Io { path: "<input>".into(), source };
-    let format = Format::sniff(&mut input).map_err(io)?;
+    let format = match Format::sniff(&mut input).map_err(io)? {
+        Format::Unknown => unknown_as.unwrap_or(Format::Unknown),
+        format => format,
+    };
     match codecs.iter().find(|c| c.decodes(format)) {
         Some(codec) => match codec.decoder(input)? {
             Decoded::Pcm(decoder) => Ok(decoder),
             Decoded::Bytes(_) if depth >= MAX_DEPTH => {
                 Err(Error::Nested { outer: codec.name(), limit: MAX_DEPTH })
             }
-            Decoded::Bytes(inner) => open_at(codecs, Box::new(std::io::Cursor::new(inner)), depth + 1),
+            Decoded::Bytes(inner) => open_at(codecs, Box::new(std::io::Cursor::new(inner)), None, depth + 1),
         },
         None => Ok(Box::new(audio::AudioChunks::from_reader(input, None)?)),
     }

@@ -31,7 +31,8 @@
 //! (Lyra v2's streaming int8/f32 layers, quantizer, packets and files) ← [`codec`] (the
 //! [`Codec`] interface; EnCodec, Lyra, AAC, gzip and stored behind it) ← [`levels`] (cache levels as
 //! chains of codecs) ← [`cache`] (folder migration and statistics); [`live`] streams Lyra
-//! packets and Ogg Opus pages for sockets. [`audio`] reads, converts
+//! packets and Ogg Opus pages for sockets; [`player`] plays files (and queues of them) from
+//! the cache, seeking. [`audio`] reads, converts
 //! and writes PCM; `hub` finds weights (feature `hub`).
 
 mod aac;
@@ -54,6 +55,7 @@ pub mod lyra;
 mod nn;
 mod opus;
 mod pcm;
+pub mod player;
 #[doc(hidden)]
 pub mod profile;
 #[cfg(feature = "quality")]
@@ -74,6 +76,7 @@ pub use error::{Error, Result};
 pub use gzip::GzipCodec;
 pub use kernels::Kernels;
 pub use opus::{OpusCodec, OpusEnhancement, OpusSettings};
+pub use player::{Player, PlayerOptions};
 pub use stored::StoredCodec;
 pub use weights::Precision;
 

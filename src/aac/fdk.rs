@@ -530,6 +530,10 @@ struct Decoder {
     frame: Vec<i16>,
 }
 
+// SAFETY: the handle is FDK's heap state for this decoder alone, used only through `&mut
+// self`; FDK keeps no thread-local or global state for it, so it may move between threads.
+unsafe impl Send for Decoder {}
+
 impl Decoder {
     fn new(transport: fdk_aac_sys::TRANSPORT_TYPE) -> Result<Self> {
         // SAFETY: aacDecoder_Open allocates a decoder or returns null.

@@ -237,6 +237,16 @@ impl AudioChunks {
         }
     }
 
+    /// Samples per channel in all, where the file says so exactly: a WAV file's data length
+    /// (as far as the file holds it); `None` for the compressed formats, whose headers count
+    /// frames before the decoder's delay and padding are trimmed, if they count them at all.
+    pub fn len_hint(&self) -> Option<usize> {
+        match &self.source {
+            ChunkSource::Wav(wav) => Some(wav.reader.duration() as usize),
+            ChunkSource::Track { .. } => None,
+        }
+    }
+
     /// Samples per second.
     pub fn sample_rate(&self) -> u32 {
         match &self.source {

@@ -1,6 +1,8 @@
 //! EnCodec behind the [`Codec`] interface: `.ecdc` files, streamed both ways.
 
 use std::io::Write;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::audio::{Audio, StreamingConverter};
 use crate::codec::{Codec, Decoded, Encoder, Input, PcmDecoder, PcmSpec, ReadSeek};
@@ -11,15 +13,45 @@ use crate::{Format, Result};
 
 /// EnCodec at one bandwidth, with its model from `models` (loaded on first use).
 pub struct EncodecCodec<'m> {
-    models: &'m Models,
+    models: ModelsRef<'m>,
     bandwidth: Bandwidth,
+    preroll_frames: usize,
+}
+
+/// Borrowed models, or shared ones: a player that outlives its caller's stack owns its codecs.
+enum ModelsRef<'m> {
+    Borrowed(&'m Models),
+    Shared(Arc<Models>),
+}
+
+impl Deref for ModelsRef<'_> {
+    type Target = Models;
+    fn deref(&self) -> &Models {
+        match self {
+            Self::Borrowed(models) => models,
+            Self::Shared(models) => models,
+        }
+    }
 }
 
 impl<'m> EncodecCodec<'m> {
     /// EnCodec at `bandwidth`, with the model to encode with (and those `.ecdc` files name)
     /// from `models`.
     pub fn new(models: &'m Models, bandwidth: Bandwidth) -> Self {
-        Self { models, bandwidth }
+        Self { models: ModelsRef::Borrowed(models), bandwidth, preroll_frames: DEFAULT_PREROLL_FRAMES }
+    }
+
+    /// The same codec decoding `preroll_frames` frames before a seek's target to warm the
+    /// decoder (default [`DEFAULT_PREROLL_FRAMES`]).
+    pub fn preroll(self, preroll_frames: usize) -> Self {
+        Self { preroll_frames, ..self }
+    }
+}
+
+impl EncodecCodec<'static> {
+    /// As [`EncodecCodec::new`], owning a share of `models`.
+    pub fn shared(models: Arc<Models>, bandwidth: Bandwidth) -> Self {
+        Self { models: ModelsRef::Shared(models), bandwidth, preroll_frames: DEFAULT_PREROLL_FRAMES }
     }
 }
 
@@ -60,7 +92,7 @@ impl Codec for EncodecCodec<'_> {
     fn decoder<'a>(&'a self, mut input: Box<dyn ReadSeek>) -> Result<Decoded<'a>> {
         let header = Header::read(&mut input)?;
         let model = self.models.for_file(&header)?;
-        let decoder = EcdcDecoder::new(model, input, &header, 0..header.audio_len, DEFAULT_PREROLL_FRAMES)?;
+        let decoder = EcdcDecoder::new(model, input, &header, 0..header.audio_len, self.preroll_frames)?;
         let (sample_rate, channels, hop) =
             (model.sample_rate(), model.channels(), model.config().hop_length());
         Ok(Decoded::Pcm(Box::new(EcdcPcm { decoder, sample_rate, channels, hop })))
@@ -109,5 +141,10 @@ impl PcmDecoder for EcdcPcm<'_> {
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
         // About `frames` samples: whole code frames.
         self.decoder.next_chunk(frames.div_ceil(self.hop).max(1))
+    }
+    /// Through the codes: those before the pre-roll are skipped, not decoded.
+    fn seek(&mut self, frame: usize) -> Result<bool> {
+        self.decoder.seek(frame)?;
+        Ok(true)
     }
 }

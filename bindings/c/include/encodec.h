@@ -33,6 +33,9 @@ typedef enum EncodecStatus {
 // A compressor at one cache level (opaque).
 typedef struct EncodecCompressor EncodecCompressor;
 
+// A pull decoder of cached files, played back to back (opaque): wraps [`encodec::Player`].
+typedef struct EncodecPlayer EncodecPlayer;
+
 // A live stream decoder (opaque).
 typedef struct EncodecStreamDecoder EncodecStreamDecoder;
 
@@ -61,6 +64,20 @@ typedef struct EncodecPcm {
   // Samples per second (0 only before an Opus stream's header has arrived).
   uint32_t sample_rate;
 } EncodecPcm;
+
+// What a player is playing.
+typedef struct EncodecPlayerInfo {
+  // Samples per second of what `encodec_player_read` gives (the first file's).
+  uint32_t sample_rate;
+  // Channels, interleaved.
+  uint32_t channels;
+  // The length of the file playing, in seconds; -1 when it does not say.
+  double duration;
+  // Where in the file playing the next sample read comes from, in seconds.
+  double position;
+  // Files queued after it.
+  uint64_t queued;
+} EncodecPlayerInfo;
 
 #ifdef __cplusplus
 extern "C" {
@@ -181,6 +198,46 @@ enum EncodecStatus encodec_stream_decoder_finish(struct EncodecStreamDecoder *de
 
 // Releases a stream decoder (NULL is ignored).
 void encodec_stream_decoder_free(struct EncodecStreamDecoder *decoder);
+
+// A player of the file at `path`: any file the library writes or reads (`.ecdc`, framed or
+// raw `.lyra` by its name, `.opus`, AAC, gzip, WAV, ...). `model_dir`: a folder with
+// EnCodec's config.json and model.safetensors for `.ecdc` files, or NULL.
+enum EncodecStatus encodec_player_open(const char *path,
+                                       const char *model_dir,
+                                       struct EncodecPlayer **out);
+
+// As `encodec_player_open`, for a file's `len` bytes (copied).
+enum EncodecStatus encodec_player_open_bytes(const uint8_t *data,
+                                             size_t len,
+                                             const char *model_dir,
+                                             struct EncodecPlayer **out);
+
+// Plays the file at `path` after what is queued, its first sample right after the last
+// one's last (opened when its turn comes: its error, if any, comes from a read).
+enum EncodecStatus encodec_player_queue(struct EncodecPlayer *player, const char *path);
+
+// As `encodec_player_queue`, for a file's `len` bytes (copied).
+enum EncodecStatus encodec_player_queue_bytes(struct EncodecPlayer *player,
+                                              const uint8_t *data,
+                                              size_t len);
+
+// Fills `out` (room for `frames` frames of `channels` interleaved floats) with the next
+// frames; `*read` receives how many: fewer than `frames` only at the end (0 after it) or
+// before an error. A file that fails is dropped: the next call goes on with the one after.
+enum EncodecStatus encodec_player_read(struct EncodecPlayer *player,
+                                       float *out,
+                                       size_t frames,
+                                       size_t *read);
+
+// Moves to `seconds` into the file playing, at its exact sample (past its end: to its end).
+enum EncodecStatus encodec_player_seek(struct EncodecPlayer *player, double seconds);
+
+// What the player plays: rate, channels, the file's duration and position.
+enum EncodecStatus encodec_player_info(const struct EncodecPlayer *player,
+                                       struct EncodecPlayerInfo *out);
+
+// Releases a player (NULL is ignored).
+void encodec_player_free(struct EncodecPlayer *player);
 
 #ifdef __cplusplus
 }  // extern "C"

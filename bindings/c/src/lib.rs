@@ -1,7 +1,7 @@
 //! A C ABI over the `encodec` crate (header: `include/encodec.h`, made by cbindgen), for
 //! Android (JNI), iOS (Swift), Flutter (`dart:ffi`) and C/C++ apps. Kept thin: a compressor
 //! handle wraps [`encodec::levels::Compressor`], stream handles wrap [`LiveEncoder`] and
-//! [`LiveDecoder`].
+//! [`LiveDecoder`], a player handle wraps [`Player`].
 //!
 //! Conventions: every call returns an [`EncodecStatus`]; on failure
 //! [`encodec_last_error_message`] says why (per thread). Inputs are borrowed for the call only.
@@ -10,7 +10,8 @@
 //! boundary: one is caught and returned as [`EncodecStatus::Panic`].
 //!
 //! Threads: a compressor may be used from many threads at once (calls take `const` handles).
-//! A stream encoder or decoder is used by one thread at a time (it may move between threads).
+//! A stream encoder or decoder, or a player, is used by one thread at a time (it may move
+//! between threads).
 
 #![allow(clippy::missing_safety_doc)] // the safety rules are the header's, stated once above
 
@@ -23,6 +24,7 @@ use encodec::audio::{deinterleave, interleave};
 use encodec::encodec::Models;
 use encodec::levels::{self, Level};
 use encodec::live::{LiveCodec, LiveDecoder, LiveEncoder};
+use encodec::{Player, PlayerOptions};
 
 /// What a call did.
 #[repr(C)]
@@ -494,5 +496,155 @@ pub unsafe extern "C" fn encodec_stream_decoder_finish(decoder: *mut EncodecStre
 pub unsafe extern "C" fn encodec_stream_decoder_free(decoder: *mut EncodecStreamDecoder) {
     if !decoder.is_null() {
         drop(Box::from_raw(decoder));
+    }
+}
+
+/// A pull decoder of cached files, played back to back (opaque): wraps [`encodec::Player`].
+pub struct EncodecPlayer {
+    inner: Player,
+}
+
+/// What a player is playing.
+#[repr(C)]
+pub struct EncodecPlayerInfo {
+    /// Samples per second of what `encodec_player_read` gives (the first file's).
+    pub sample_rate: u32,
+    /// Channels, interleaved.
+    pub channels: u32,
+    /// The length of the file playing, in seconds; -1 when it does not say.
+    pub duration: f64,
+    /// Where in the file playing the next sample read comes from, in seconds.
+    pub position: f64,
+    /// Files queued after it.
+    pub queued: u64,
+}
+
+unsafe fn player_options(model_dir: *const c_char) -> Result<PlayerOptions, Failure> {
+    Ok(PlayerOptions::with_models(match optional_str(model_dir, "model_dir")? {
+        Some(dir) => Models::dir(dir),
+        None => Models::none(),
+    }))
+}
+
+unsafe fn path_arg(path: *const c_char) -> Result<std::path::PathBuf, Failure> {
+    Ok(optional_str(path, "path")?.ok_or_else(|| null("path"))?.into())
+}
+
+/// A player of the file at `path`: any file the library writes or reads (`.ecdc`, framed or
+/// raw `.lyra` by its name, `.opus`, AAC, gzip, WAV, ...). `model_dir`: a folder with
+/// EnCodec's config.json and model.safetensors for `.ecdc` files, or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_open(
+    path: *const c_char,
+    model_dir: *const c_char,
+    out: *mut *mut EncodecPlayer,
+) -> EncodecStatus {
+    guarded(|| {
+        let inner = player_options(model_dir)?.open(path_arg(path)?)?;
+        put(out, Box::into_raw(Box::new(EncodecPlayer { inner })), "out")
+    })
+}
+
+/// As `encodec_player_open`, for a file's `len` bytes (copied).
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_open_bytes(
+    data: *const u8,
+    len: usize,
+    model_dir: *const c_char,
+    out: *mut *mut EncodecPlayer,
+) -> EncodecStatus {
+    guarded(|| {
+        let inner = player_options(model_dir)?.open(bytes_arg(data, len)?.to_vec())?;
+        put(out, Box::into_raw(Box::new(EncodecPlayer { inner })), "out")
+    })
+}
+
+/// Plays the file at `path` after what is queued, its first sample right after the last
+/// one's last (opened when its turn comes: its error, if any, comes from a read).
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_queue(
+    player: *mut EncodecPlayer,
+    path: *const c_char,
+) -> EncodecStatus {
+    guarded(|| {
+        let player = player.as_mut().ok_or_else(|| null("player"))?;
+        player.inner.queue(path_arg(path)?);
+        Ok(())
+    })
+}
+
+/// As `encodec_player_queue`, for a file's `len` bytes (copied).
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_queue_bytes(
+    player: *mut EncodecPlayer,
+    data: *const u8,
+    len: usize,
+) -> EncodecStatus {
+    guarded(|| {
+        let player = player.as_mut().ok_or_else(|| null("player"))?;
+        player.inner.queue(bytes_arg(data, len)?.to_vec());
+        Ok(())
+    })
+}
+
+/// Fills `out` (room for `frames` frames of `channels` interleaved floats) with the next
+/// frames; `*read` receives how many: fewer than `frames` only at the end (0 after it) or
+/// before an error. A file that fails is dropped: the next call goes on with the one after.
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_read(
+    player: *mut EncodecPlayer,
+    out: *mut f32,
+    frames: usize,
+    read: *mut usize,
+) -> EncodecStatus {
+    guarded(|| {
+        let player = player.as_mut().ok_or_else(|| null("player"))?;
+        let len = frames.checked_mul(player.inner.channels()).filter(|&n| n <= isize::MAX as usize / 4);
+        let len = len.ok_or_else(|| Failure::Argument(format!("{frames} frames is too many")))?;
+        if read.is_null() {
+            return Err(null("read"));
+        }
+        let buffer: &mut [f32] = match (out.is_null(), len) {
+            (_, 0) => &mut [],
+            (true, _) => return Err(null("out")),
+            (false, _) => std::slice::from_raw_parts_mut(out, len),
+        };
+        put(read, player.inner.read(buffer)?, "read")
+    })
+}
+
+/// Moves to `seconds` into the file playing, at its exact sample (past its end: to its end).
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_seek(player: *mut EncodecPlayer, seconds: f64) -> EncodecStatus {
+    guarded(|| {
+        let player = player.as_mut().ok_or_else(|| null("player"))?;
+        Ok(player.inner.seek(seconds)?)
+    })
+}
+
+/// What the player plays: rate, channels, the file's duration and position.
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_info(
+    player: *const EncodecPlayer,
+    out: *mut EncodecPlayerInfo,
+) -> EncodecStatus {
+    guarded(|| {
+        let player = &player.as_ref().ok_or_else(|| null("player"))?.inner;
+        let info = EncodecPlayerInfo {
+            sample_rate: player.sample_rate(),
+            channels: player.channels() as u32,
+            duration: player.duration().unwrap_or(-1.0),
+            position: player.position(),
+            queued: player.queued() as u64,
+        };
+        put(out, info, "out")
+    })
+}
+
+/// Releases a player (NULL is ignored).
+#[no_mangle]
+pub unsafe extern "C" fn encodec_player_free(player: *mut EncodecPlayer) {
+    if !player.is_null() {
+        drop(Box::from_raw(player));
     }
 }

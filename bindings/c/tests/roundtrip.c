@@ -1,11 +1,15 @@
 /* The C ABI end to end, built and run by .ci/run:
  *   roundtrip CLIP.wav
  * compresses CLIP at every level and decompresses it, streams it through Lyra and Opus
- * live encoders and decoders, and checks that bad input gives an error code and a message.
+ * live encoders and decoders, plays compressed files through the player (blocks, a seek, a
+ * queue joined sample for sample, time to first audio), and checks that bad input gives an
+ * error code and a message.
  * Prints what it did; exits non-zero on the first failure. */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c11 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "encodec.h"
 
@@ -134,6 +138,92 @@ static void live_round_trip(const unsigned char *clip, size_t clip_len, const ch
   encodec_compressor_free(reader);
 }
 
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Reads everything `player` gives, `block` frames at a time, into a new buffer. */
+static float *drain(EncodecPlayer *player, unsigned channels, size_t block, size_t *frames) {
+  float *all = NULL;
+  *frames = 0;
+  for (;;) {
+    all = realloc(all, (*frames + block) * channels * sizeof(float));
+    size_t read = 0;
+    if (encodec_player_read(player, all + *frames * channels, block, &read) != ENCODEC_STATUS_OK) {
+      free(all);
+      return NULL;
+    }
+    *frames += read;
+    if (read < block) return all;
+  }
+}
+
+/* Compresses the clip at `level`, then plays the file: its samples equal encodec_decompress's,
+ * a seek lands on the exact sample, a queue of three copies is the decode three times over. */
+static void player_round_trip(const unsigned char *clip, size_t clip_len, const char *level,
+                              const char *codec) {
+  EncodecCompressor *compressor = NULL;
+  CHECK(encodec_compressor_new(level, codec, 0.0f, 0, NULL, &compressor) == ENCODEC_STATUS_OK,
+        "compressor %s", level);
+  EncodecBytes packed = {0};
+  CHECK(encodec_compress(compressor, clip, clip_len, &packed, NULL) == ENCODEC_STATUS_OK, "compress");
+  EncodecPcm whole = {0};
+  CHECK(encodec_decompress(compressor, packed.data, packed.len, &whole) == ENCODEC_STATUS_OK, "decompress");
+
+  double start = now_ms();
+  EncodecPlayer *player = NULL;
+  EncodecStatus status = encodec_player_open_bytes(packed.data, packed.len, NULL, &player);
+  CHECK(status == ENCODEC_STATUS_OK, "player_open_bytes(%s) gave %d", level, status);
+  EncodecPlayerInfo info = {0};
+  CHECK(encodec_player_info(player, &info) == ENCODEC_STATUS_OK, "info");
+  size_t first = info.sample_rate / 50, read = 0; /* 20 ms */
+  float *block = malloc(first * info.channels * sizeof(float));
+  CHECK(encodec_player_read(player, block, first, &read) == ENCODEC_STATUS_OK && read == first, "first read");
+  double first_ms = now_ms() - start;
+  free(block);
+  CHECK(info.sample_rate == whole.sample_rate && info.channels == whole.channels, "format");
+  CHECK(info.duration > 0 && (size_t)(info.duration * info.sample_rate + 0.5) == whole.frames,
+        "duration %.3f s for %zu frames", info.duration, whole.frames);
+  CHECK(encodec_player_seek(player, 0.0) == ENCODEC_STATUS_OK, "seek to 0");
+
+  size_t frames = 0;
+  float *all = drain(player, info.channels, 441, &frames);
+  CHECK(all && frames == whole.frames && memcmp(all, whole.samples, frames * whole.channels * 4) == 0,
+        "%s: player read %zu frames, decompress %zu", level, frames, whole.frames);
+  free(all);
+
+  size_t at = (size_t)(1.25 * info.sample_rate + 0.5);
+  CHECK(encodec_player_seek(player, 1.25) == ENCODEC_STATUS_OK, "seek");
+  CHECK(encodec_player_info(player, &info) == ENCODEC_STATUS_OK && info.position > 1.25 - 1.0 / info.sample_rate && info.position < 1.25 + 1.0 / info.sample_rate, "position %f", info.position);
+  all = drain(player, info.channels, 1000, &frames);
+  CHECK(all && frames == whole.frames - at &&
+            memcmp(all, whole.samples + at * whole.channels, frames * whole.channels * 4) == 0,
+        "%s: after a seek to 1.25 s, %zu frames", level, frames);
+  free(all);
+
+  CHECK(encodec_player_seek(player, 0.0) == ENCODEC_STATUS_OK, "seek back");
+  CHECK(encodec_player_queue_bytes(player, packed.data, packed.len) == ENCODEC_STATUS_OK, "queue");
+  CHECK(encodec_player_queue_bytes(player, packed.data, packed.len) == ENCODEC_STATUS_OK, "queue");
+  all = drain(player, info.channels, 777, &frames);
+  int joined = all && frames == 3 * whole.frames;
+  for (int copy = 0; joined && copy < 3; copy++)
+    joined = memcmp(all + copy * whole.frames * whole.channels, whole.samples,
+                    whole.frames * whole.channels * 4) == 0;
+  CHECK(joined, "%s: three queued copies gave %zu frames, not the decode three times", level, frames);
+  free(all);
+  printf("player %-8s %-4s %zu frames x %u ch at %u Hz: reads, seek and a queue of 3 exact; "
+         "first 20 ms in %.1f ms\n", level, codec ? codec : "-", whole.frames, whole.channels,
+         whole.sample_rate, first_ms);
+
+  CHECK(encodec_player_seek(player, -1.0) == ENCODEC_STATUS_FAILED, "seek to -1 s");
+  encodec_player_free(player);
+  encodec_pcm_free(&whole);
+  encodec_bytes_free(&packed);
+  encodec_compressor_free(compressor);
+}
+
 /* Whether the library's bytes (not NUL-terminated) hold `text`. */
 static int contains(const EncodecBytes *bytes, const char *text) {
   size_t n = strlen(text);
@@ -197,6 +287,16 @@ static void errors(void) {
   status = encodec_stream_decoder_new("ecdc", 0.0f, &decoder);
   CHECK(status == ENCODEC_STATUS_FAILED, "ecdc live gave %d", status);
   printf("ecdc live: \"%s\"\n", encodec_last_error_message());
+
+  EncodecPlayer *player = NULL;
+  status = encodec_player_open_bytes(garbage, sizeof garbage, NULL, &player);
+  CHECK(status == ENCODEC_STATUS_FAILED && player == NULL, "a player of garbage gave %d", status);
+  status = encodec_player_open("/nonexistent/x.lyra", NULL, &player);
+  CHECK(status == ENCODEC_STATUS_FAILED, "a player of a missing file gave %d", status);
+  size_t read = 0;
+  status = encodec_player_read(NULL, NULL, 0, &read);
+  CHECK(status == ENCODEC_STATUS_INVALID_ARGUMENT, "read from NULL gave %d", status);
+  printf("player of garbage: \"%s\"\n", encodec_last_error_message());
 }
 
 int main(int argc, char **argv) {
@@ -229,6 +329,10 @@ int main(int argc, char **argv) {
   level_round_trip(clip, clip_len, "lossless", NULL, seconds);
   live_round_trip(clip, clip_len, "lyra");
   live_round_trip(clip, clip_len, "opus");
+  player_round_trip(clip, clip_len, "ultra", "lyra");
+  player_round_trip(clip, clip_len, "compact", NULL);
+  player_round_trip(clip, clip_len, "standard", NULL);
+  player_round_trip(clip, clip_len, "lossless", NULL);
   errors();
   free(clip);
   if (failures) {

@@ -1,6 +1,6 @@
 //! `encodec_rs._native`: the Python face of the `encodec` crate, kept thin: each class wraps
 //! one library type ([`Compressor`](encodec::levels::Compressor), [`LiveEncoder`],
-//! [`LiveDecoder`]) and every call that codes audio releases the GIL. The async methods and the
+//! [`LiveDecoder`], [`encodec::Player`]) and every call that codes audio releases the GIL. The async methods and the
 //! package's docs are in `python/encodec_rs/__init__.py`.
 
 use std::sync::{Arc, Mutex};
@@ -382,6 +382,115 @@ impl StreamDecoder {
     }
 }
 
+/// A file to play: bytes, or a path (str or os.PathLike).
+#[derive(FromPyObject)]
+enum SourceArg {
+    Bytes(Vec<u8>),
+    Path(std::path::PathBuf),
+}
+
+impl From<SourceArg> for encodec::player::Source {
+    fn from(source: SourceArg) -> Self {
+        match source {
+            SourceArg::Bytes(bytes) => bytes.into(),
+            SourceArg::Path(path) => path.into(),
+        }
+    }
+}
+
+/// A pull decoder of cached files, played back to back: wraps [`encodec::Player`].
+#[pyclass(module = "encodec_rs")]
+struct Player {
+    inner: Mutex<encodec::Player>,
+    /// Frames per block when iterated.
+    block: usize,
+}
+
+#[pymethods]
+impl Player {
+    #[new]
+    #[pyo3(signature = (source, model = None, block = 4096, lyra_bandwidth = None))]
+    fn new(
+        py: Python<'_>,
+        source: SourceArg,
+        model: Option<String>,
+        block: usize,
+        lyra_bandwidth: Option<f32>,
+    ) -> PyResult<Self> {
+        if block == 0 {
+            return Err(EncodecError::new_err("block must be at least 1 frame"));
+        }
+        let mut options = encodec::PlayerOptions::with_models(models(model));
+        if let Some(kbps) = lyra_bandwidth {
+            let bitrate = encodec::lyra::Bitrate::try_from_kbps(kbps).map_err(py_error)?;
+            options = options.raw_lyra_bitrate(bitrate);
+        }
+        let player = py.detach(|| options.open(source)).map_err(py_error)?;
+        Ok(Self { inner: Mutex::new(player), block })
+    }
+
+    /// The next block of at most `frames` frames, float32 [channels, n]; n is 0 after the end.
+    #[pyo3(signature = (frames = None))]
+    fn read<'py>(&self, py: Python<'py>, frames: Option<usize>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let frames = frames.unwrap_or(self.block);
+        let (block, channels) = py.detach(|| {
+            let mut player = lock(&self.inner);
+            Ok::<_, PyErr>((player.read_planar(frames).map_err(py_error)?, player.channels()))
+        })?;
+        pcm_array(py, &block.unwrap_or_else(|| vec![Vec::new(); channels]))
+    }
+
+    /// Moves to `seconds` into the file playing, at its exact sample.
+    fn seek(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
+        py.detach(|| lock(&self.inner).seek(seconds)).map_err(py_error)
+    }
+
+    /// Plays `source` (bytes or a path) after what is queued, sample for sample.
+    fn queue(&self, source: SourceArg) {
+        lock(&self.inner).queue(source);
+    }
+
+    /// The length of the file playing, in seconds (None when it does not say).
+    #[getter]
+    fn duration(&self) -> Option<f64> {
+        lock(&self.inner).duration()
+    }
+
+    /// Where in the file playing the next sample comes from, in seconds.
+    #[getter]
+    fn position(&self) -> f64 {
+        lock(&self.inner).position()
+    }
+
+    /// Files queued after the one playing.
+    #[getter]
+    fn queued(&self) -> usize {
+        lock(&self.inner).queued()
+    }
+
+    /// Samples per second (the first file's).
+    #[getter]
+    fn sample_rate(&self) -> u32 {
+        lock(&self.inner).sample_rate()
+    }
+
+    /// Channels (the first file's).
+    #[getter]
+    fn channels(&self) -> usize {
+        lock(&self.inner).channels()
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The next block of `block` frames (fewer at the end), float32 [channels, n].
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f32>>>> {
+        let block = py.detach(|| lock(&self.inner).read_planar(self.block)).map_err(py_error)?;
+        block.map(|pcm| pcm_array(py, &pcm)).transpose()
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EncodecError", m.py().get_type::<EncodecError>())?;
@@ -390,6 +499,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Audio>()?;
     m.add_class::<StreamEncoder>()?;
     m.add_class::<StreamDecoder>()?;
+    m.add_class::<Player>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

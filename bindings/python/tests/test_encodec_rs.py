@@ -312,3 +312,51 @@ def test_module_level_service_is_the_gzip_drop_in():
 
 def test_version():
     assert encodec_rs.__version__ == "0.1.0"
+
+
+@pytest.mark.parametrize(
+    "level, codec",
+    [("ultra", None), ("ultra", "lyra"), ("compact", None), ("standard", None), ("lossless", None)],
+)
+def test_player_plays_blocks_seeks_and_joins_a_queue(level, codec, tmp_path):
+    compressor = Compressor(level=level, codec=codec, model=TEST_MODEL)
+    data = compressor.compress(CLIP).data
+    whole = compressor.decompress(data).samples  # [channels, n]
+    player = encodec_rs.Player(data, model=TEST_MODEL, block=1000)
+    assert (player.channels, player.duration) == (whole.shape[0], whole.shape[1] / player.sample_rate)
+    blocks = list(player)
+    assert all(b.shape[1] == 1000 for b in blocks[:-1]) and 0 < blocks[-1].shape[1] <= 1000
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), whole)
+    assert player.read().shape == (whole.shape[0], 0)
+
+    player.seek(2.5)
+    at = round(2.5 * player.sample_rate)
+    assert player.position == at / player.sample_rate
+    rest = np.concatenate(list(player), axis=1)
+    if level == "ultra" and codec is None:  # EnCodec 24 kHz: a 1 s pre-roll, not the whole past
+        assert rest.shape == whole[:, at:].shape and np.abs(rest - whole[:, at:]).max() < 1e-3
+    else:
+        np.testing.assert_array_equal(rest, whole[:, at:])
+
+    path = tmp_path / "next.bin"
+    path.write_bytes(data)
+    player.seek(0)
+    player.queue(str(path))
+    player.queue(data)
+    assert player.queued == 2
+    joined = np.concatenate(list(player), axis=1)
+    np.testing.assert_array_equal(joined, np.concatenate([whole] * 3, axis=1))
+
+
+def test_player_errors_are_exceptions():
+    with pytest.raises(EncodecError):
+        encodec_rs.Player(b"not audio" * 100)
+    with pytest.raises(EncodecError):
+        encodec_rs.Player("/nonexistent/file.lyra")
+    player = encodec_rs.Player(CLIP)
+    with pytest.raises(EncodecError):
+        player.seek(-1.0)
+    player.queue(b"garbage")
+    assert player.read(200_000).shape[1] == 122_440
+    with pytest.raises(EncodecError):
+        player.read(10)

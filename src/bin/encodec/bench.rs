@@ -1,11 +1,14 @@
 //! `encodec bench`: times encode and decode and prints one JSON line.
 
+use std::io::Cursor;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use encodec::codec::{self, Codec, PcmDecoder};
 use encodec::hub;
-use encodec::lyra::{Lyra, FRAME_SAMPLES, SAMPLE_RATE};
-use encodec::{audio, bench, profile, Encodec, Kernels, Precision};
+use encodec::lyra::{Bitrate, Container, Lyra, LyraCodec, FRAME_SAMPLES, SAMPLE_RATE};
+use encodec::{audio, bench, profile, AacCodec, Bandwidth, Encodec, EncodecCodec, Kernels, OpusCodec};
+use encodec::{PlayerOptions, Precision};
 
 use crate::choice::{self, CodecName};
 use crate::Ui;
@@ -48,9 +51,19 @@ pub struct Args {
     /// Also print the time spent in each layer (summed over the timed runs) to stderr.
     #[arg(long)]
     profile: bool,
+    /// Instead, time to first audio through the player, per codec: a file of each made from
+    /// the clip, then opening it and reading its first 20 ms, cold (a fresh EnCodec model
+    /// store: weights read from --model; Lyra's built-in model parsed the first time in the
+    /// process) and warm (models loaded; best of --repeat). One thread unless --threads; one
+    /// JSON line per codec.
+    #[arg(long, conflicts_with_all = ["stream_chunk", "preroll_study", "profile"])]
+    first_audio: bool,
 }
 
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
+    if args.first_audio {
+        return run_first_audio(args, ui);
+    }
     if args.codec == CodecName::Lyra {
         return run_lyra(args, ui);
     }
@@ -181,6 +194,90 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
     });
     println!("{report}");
     Ok(())
+}
+
+/// `encodec bench --first-audio`: see the flag.
+fn run_first_audio(args: Args, ui: &Ui) -> encodec::Result<()> {
+    let threads = args.threads.unwrap_or(1).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| encodec::Error::Threads(e.to_string()))?;
+    // Lyra's built-in model is parsed once per process: timed here, first, and counted in
+    // its files' cold figure.
+    let start = Instant::now();
+    Lyra::bundled()?;
+    let lyra_load_ms = start.elapsed().as_secs_f64() * 1e3;
+    let spec = Some(args.model.clone());
+    let models = || crate::compress::models(spec.clone(), ui);
+    let pcm = match &args.input {
+        Some(path) => audio::read(path)?,
+        None => {
+            audio::Audio { sample_rate: 24_000, channels: bench::synthetic_speech(args.seconds, 24_000, 1) }
+        }
+    };
+    let wav = audio::wav_bytes(&pcm.channels, pcm.sample_rate, audio::WavFormat::Pcm16)?;
+    let clip = || -> encodec::Result<Box<dyn PcmDecoder>> {
+        Ok(Box::new(audio::AudioChunks::from_reader(Box::new(Cursor::new(wav.clone())), None)?))
+    };
+    let encoding_models = models();
+    let codecs: Vec<(&str, Box<dyn Codec + '_>)> = vec![
+        ("lyra 3.2 kbps (framed)", Box::new(LyraCodec::new(Bitrate::Kbps3_2))),
+        ("lyra 6 kbps (raw)", Box::new(LyraCodec::new(Bitrate::Kbps6).container(Container::Raw))),
+        ("ecdc 6 kbps", Box::new(EncodecCodec::new(&encoding_models, Bandwidth::Kbps6))),
+        ("opus 12 kbps", Box::new(OpusCodec::default())),
+        ("aac", Box::new(AacCodec::default())),
+    ];
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    let bar = ui.step("writing a file per codec");
+    for (name, codec) in &codecs {
+        let mut out = Vec::new();
+        codec::encode_pcm(codec.as_ref(), clip()?.as_mut(), &mut out)?;
+        files.push((name, out));
+    }
+    files.push(("gzip (wav)", encodec::internals::gzip::compress(&wav)?));
+    files.push(("wav", wav.clone()));
+    bar.finish_and_clear();
+    drop(codecs);
+    let kernels = Kernels::from_env()?.unwrap_or_else(Kernels::best).as_str();
+    pool.install(|| -> encodec::Result<()> {
+        let first_audio = |options: PlayerOptions, bytes: &[u8]| -> encodec::Result<f64> {
+            let start = Instant::now();
+            let mut player = options.open(bytes.to_vec())?;
+            let mut block = vec![0.0; player.sample_rate() as usize / 50 * player.channels()];
+            player.read(&mut block)?;
+            Ok(start.elapsed().as_secs_f64() * 1e3)
+        };
+        let warm = std::sync::Arc::new(models());
+        for (name, bytes) in &files {
+            let raw = name.contains("raw");
+            let options = |models: std::sync::Arc<encodec::encodec::Models>| {
+                let options = PlayerOptions::with_shared_models(models);
+                if raw {
+                    options.raw_lyra(Bitrate::Kbps6)
+                } else {
+                    options
+                }
+            };
+            let load_ms = if name.starts_with("lyra") { lyra_load_ms } else { 0.0 };
+            let cold_ms = load_ms + first_audio(options(std::sync::Arc::new(models())), bytes)?;
+            let mut warm_ms = f64::INFINITY;
+            for _ in 0..args.repeat.max(1) {
+                warm_ms = warm_ms.min(first_audio(options(warm.clone()), bytes)?);
+            }
+            let line = serde_json::json!({
+                "first_audio": name,
+                "cold_ms": round(cold_ms),
+                "warm_ms": round(warm_ms),
+                "file_bytes": bytes.len(),
+                "audio_s": round(pcm.channels[0].len() as f64 / pcm.sample_rate as f64),
+                "threads": threads,
+                "kernels": kernels,
+            });
+            println!("{line}");
+        }
+        Ok(())
+    })
 }
 
 /// Four significant decimals are plenty for timings and keep the line readable.

@@ -1,16 +1,12 @@
-//! `encodec decode INPUT.ecdc|INPUT.lyra OUTPUT.wav [--from S] [--to S]`: streamed, a chunk of
-//! frames at a time, in memory that does not grow with the file; a time range seeks into an
-//! `.ecdc` file's codes (a Lyra file is decoded from its start: its decoder has no key frames).
+//! `encodec decode INPUT OUTPUT.wav [--from S] [--to S]`: any file the player reads, through
+//! [`encodec::Player`], in memory that does not grow with the file; a time range seeks into an
+//! `.ecdc` file's codes (the other codecs decode from the start and drop what comes before).
 
-use std::fs::File;
-use std::io::BufReader;
-use std::ops::Range;
 use std::path::PathBuf;
 
-use encodec::codec::{Codec, Decoded, PcmDecoder};
-use encodec::ecdc::{EcdcDecoder, Header, DEFAULT_PREROLL_FRAMES};
-use encodec::lyra::{Container, LyraCodec};
-use encodec::{Error, Format, OpusCodec, OpusEnhancement};
+use encodec::ecdc::DEFAULT_PREROLL_FRAMES;
+use encodec::lyra::Bitrate;
+use encodec::{Error, OpusEnhancement, PlayerOptions};
 
 use crate::choice::{self, CodecName};
 use crate::wav_out::WavOut;
@@ -55,13 +51,6 @@ fn seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Frames decoded first: few, so that audio starts flowing at once (~0.1 s of audio).
-const FIRST_FRAMES: usize = 8;
-/// Frames per chunk once under way (2 s at 75 frames/s): the layers' buffers for a chunk stay
-/// small (peak RSS ~140 MB with the 24 kHz model, mostly its weights); 1 s chunks measured
-/// ~5-10 % slower.
-const MAX_FRAMES: usize = 150;
-
 /// The `--enhance` values.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Enhance {
@@ -82,92 +71,49 @@ impl From<Enhance> for OpusEnhancement {
 
 pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     args.out.check_name()?;
-    let file = File::open(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
-    let mut reader = BufReader::new(file);
-    let io = |source| Error::Io { path: args.input.clone(), source };
-    match (Format::sniff(&mut reader).map_err(io)?, args.codec) {
-        (_, Some(CodecName::Ecdc)) | (Format::Ecdc, None) => decode_ecdc(args, reader, ui),
-        (Format::Lyra, _) => decode_lyra(args, reader, Container::Framed, ui),
-        (Format::Opus, _) | (_, Some(CodecName::Opus)) => {
-            let opus = OpusCodec::default().with_enhancement(args.enhance.into());
-            let pcm = pcm_of(opus.decoder(Box::new(reader))?);
-            decode_stream(args, pcm, ui)
-        }
-        (_, flag) if CodecName::pick(flag, &args.input) == CodecName::Lyra => {
-            decode_lyra(args, reader, Container::Raw, ui)
-        }
-        _ => decode_ecdc(args, reader, ui),
+    let mut options = PlayerOptions::with_models(crate::compress::models(args.model.clone(), ui))
+        .opus_enhancement(args.enhance.into())
+        .ecdc_preroll(args.preroll);
+    if let Some(kbps) = args.bandwidth {
+        options = options.raw_lyra_bitrate(Bitrate::try_from_kbps(kbps)?);
     }
-}
-
-/// Lyra (16 kHz mono) through the codec interface.
-fn decode_lyra(args: Args, reader: BufReader<File>, container: Container, ui: &Ui) -> encodec::Result<()> {
-    let bitrate = encodec::lyra::Bitrate::try_from_kbps(args.bandwidth.unwrap_or(6.0))?;
-    let lyra = LyraCodec::new(bitrate).container(container);
-    let pcm = pcm_of(lyra.decoder(Box::new(reader))?);
-    decode_stream(args, pcm, ui)
-}
-
-fn pcm_of(decoded: Decoded<'_>) -> Box<dyn PcmDecoder + '_> {
-    match decoded {
-        Decoded::Pcm(pcm) => pcm,
-        Decoded::Bytes(_) => unreachable!("Lyra and Opus decode to PCM"),
+    if args.codec == Some(CodecName::Lyra) {
+        options = options.raw_lyra(Bitrate::try_from_kbps(args.bandwidth.unwrap_or(6.0))?);
     }
-}
-
-/// A codec's PCM stream (its length in its header) into the WAV file; a time range is decoded
-/// from the start and cut.
-fn decode_stream(args: Args, mut pcm: Box<dyn PcmDecoder + '_>, ui: &Ui) -> encodec::Result<()> {
-    let len = pcm.len_hint().ok_or_else(|| Error::Audio {
+    let mut player = options.open(args.input.as_path())?;
+    let rate = player.sample_rate() as f64;
+    let duration = player.duration().ok_or_else(|| Error::Audio {
         path: args.input.clone(),
         reason: "the file does not say its length (no end-of-stream page: truncated?)".into(),
     })?;
-    let (rate, channels) = (pcm.sample_rate(), pcm.channels());
-    let sample = |seconds: f64| ((seconds * rate as f64).round().min(usize::MAX as f64) as usize).min(len);
-    let range = sample(args.from)..args.to.map_or(len, sample);
-    let bar = ui.step(format!("decoding {:.1} s of audio", range.len() as f64 / rate as f64));
-    let mut at = 0;
-    let chunk_frames = rate as usize; // 1 s
-    let result = args.out.write((channels, rate, range.len() as u64), || {
-        while let Some(chunk) = pcm.next_chunk(chunk_frames)? {
-            let n = chunk[0].len();
-            let kept: Vec<Vec<f32>> = chunk.iter().map(|c| cut(c, at, &range).to_vec()).collect();
-            at += n;
-            if !kept[0].is_empty() {
-                return Ok(Some(kept));
-            }
-            if at >= range.end {
-                break;
-            }
-        }
-        Ok(None)
-    });
-    bar.finish_and_clear();
-    result
-}
-
-/// The part of `samples` (starting at sample `at` of the stream) that falls in `range`.
-fn cut<'s>(samples: &'s [f32], at: usize, range: &Range<usize>) -> &'s [f32] {
-    let start = range.start.clamp(at, at + samples.len()) - at;
-    let end = range.end.clamp(at, at + samples.len()) - at;
-    &samples[start..end.max(start)]
-}
-
-fn decode_ecdc(args: Args, mut reader: BufReader<File>, ui: &Ui) -> encodec::Result<()> {
-    let header = Header::read(&mut reader)?;
-    let model = ui.load_model(args.model.as_deref().unwrap_or(header.hub_repo()?))?;
-    let rate = model.sample_rate() as f64;
-    let sample = |seconds: f64| (seconds * rate).round().min(usize::MAX as f64) as usize;
-    let range = sample(args.from)..args.to.map_or(header.audio_len, sample);
-    let mut decoder = EcdcDecoder::new(&model, reader, &header, range, args.preroll)?;
-    let bar = ui.step(format!("decoding {:.1} s of audio", decoder.len() as f64 / rate));
-    let layout = (model.channels(), model.sample_rate(), decoder.len() as u64);
+    let sample = |seconds: f64| (seconds * rate).round().min(u64::MAX as f64) as u64;
+    let len = sample(duration);
+    let (from, to) = (sample(args.from).min(len), args.to.map_or(len, sample).min(len));
+    if from >= to {
+        let to = args.to.unwrap_or(duration);
+        return Err(Error::Setting(format!(
+            "--from {} s --to {to} s is not inside the audio's {duration:.3} s",
+            args.from
+        )));
+    }
+    player.seek(args.from)?;
+    let bar = ui.step(format!("decoding {:.1} s of audio", (to - from) as f64 / rate));
+    let mut left = to - from;
     let mut frames = FIRST_FRAMES;
-    let result = args.out.write(layout, || {
-        let pcm = decoder.next_chunk(frames);
+    let result = args.out.write((player.channels(), player.sample_rate(), left), || {
+        if left == 0 {
+            return Ok(None);
+        }
+        let pcm = player.read_planar(frames.min(left as usize))?;
         frames = (frames * 2).min(MAX_FRAMES);
-        pcm
+        left -= pcm.as_ref().map_or(left, |pcm| pcm[0].len() as u64);
+        Ok(pcm)
     });
     bar.finish_and_clear();
     result
 }
+
+/// Samples read first: a few, so that audio starts flowing at once.
+const FIRST_FRAMES: usize = 2_400;
+/// Samples per read once under way: small buffers whatever the file's length.
+const MAX_FRAMES: usize = 96_000;

@@ -285,10 +285,13 @@ impl<R: Read> PayloadReader<R> {
     }
 
     /// Checks that nothing follows the last segment.
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(&mut self) -> Result<()> {
         while self.next_inner(usize::MAX)?.is_some() {}
         let mut reader = self.reader.take().expect("a reader until the end").into_inner();
-        if reader.read(&mut [0u8]).map_err(EcdcError::Io)? != 0 {
+        let read = reader.read(&mut [0u8]).map_err(EcdcError::Io);
+        // Kept: a seekable reader can still seek back.
+        self.reader = Some(BitUnpacker::new(reader, self.bits));
+        if read? != 0 {
             return Err(EcdcError::TrailingBytes.into());
         }
         Ok(())

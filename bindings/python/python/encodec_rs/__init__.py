@@ -16,6 +16,16 @@ StreamEncoder makes a live Lyra or Opus stream of PCM.
     data, flag = packed.data, packed.metadata["is_compressed"]
     original = audio_compression.decompress(data, flag)     # bytes, exactly
 
+Player plays cached files (any of them, by their bytes or path) as numpy blocks, seeks to an
+exact sample and plays a queue back to back without a gap:
+
+    from encodec_rs import Player
+    player = Player("cache/a.lyra")      # or bytes; model= for .ecdc files
+    player.queue("cache/b.opus")         # joined sample for sample, converted to a's rate
+    player.seek(1.5)
+    for block in player:                 # float32 [channels, <= 4096]
+        ...
+
 Every call that codes audio releases the GIL; the *_async methods run it on the event
 loop's default executor, so a server keeps answering while audio is coded. Errors are
 EncodecError with the library's message: bad arguments and I/O only.
@@ -28,6 +38,7 @@ from ._native import (  # noqa: F401  (re-exported)
     Audio,
     EncodecError,
     Packed,
+    Player,
     StreamDecoder,
     StreamEncoder,
     __version__,
@@ -40,6 +51,7 @@ __all__ = [
     "Compressor",
     "EncodecError",
     "Packed",
+    "Player",
     "StreamDecoder",
     "StreamEncoder",
     "__version__",
