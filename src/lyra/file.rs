@@ -120,6 +120,20 @@ impl<R: Read> RawReader<R> {
 }
 
 impl<R: Read + Seek> RawReader<R> {
+    /// Moves to packet `packet` counted from `origin`, the stream's first byte in the reader.
+    pub fn seek_packet(&mut self, origin: u64, packet: u64) -> Result<()> {
+        let offset =
+            packet.checked_mul(self.bitrate.packet_bytes() as u64).and_then(|o| o.checked_add(origin));
+        let offset = offset.ok_or_else(|| LyraError::Corrupt(format!("packet {packet} is out of reach")))?;
+        self.input.seek(SeekFrom::Start(offset)).map_err(io)?;
+        Ok(())
+    }
+
+    /// The reader's position, in bytes.
+    pub fn position(&mut self) -> Result<u64> {
+        self.input.stream_position().map_err(io)
+    }
+
     /// The packets left in a seekable stream, checked to be whole before any is decoded
     /// ([`LyraError::RawLength`] for a truncated file or another bitrate's).
     pub fn packets_left(&mut self) -> Result<u64> {
@@ -189,6 +203,8 @@ pub struct FramedReader<R: Read + Seek> {
     header: FramedHeader,
     /// Packets not read yet.
     left: u64,
+    /// Where the first packet is in the reader.
+    packets_at: u64,
 }
 
 impl<R: Read + Seek> FramedReader<R> {
@@ -244,8 +260,18 @@ impl<R: Read + Seek> FramedReader<R> {
             ))
             .into());
         }
-        input.seek(SeekFrom::Start(start + HEADER as u64)).map_err(io)?;
-        Ok(Self { input, header, left: packets as u64 })
+        let packets_at = start + HEADER as u64;
+        input.seek(SeekFrom::Start(packets_at)).map_err(io)?;
+        Ok(Self { input, header, left: packets as u64, packets_at })
+    }
+
+    /// Moves to packet `packet` (at or past the last: nothing is left to read).
+    pub fn seek_packet(&mut self, packet: u64) -> Result<()> {
+        let packet = packet.min(self.header.packets as u64);
+        let offset = self.packets_at + packet * self.header.bitrate.packet_bytes() as u64;
+        self.input.seek(SeekFrom::Start(offset)).map_err(io)?;
+        self.left = self.header.packets as u64 - packet;
+        Ok(())
     }
 
     /// What the header and trailer say.
