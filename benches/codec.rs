@@ -1,6 +1,7 @@
 //! Criterion benchmarks: whole encode and decode on the real-size 24 kHz model (seeded formula
 //! weights, no download), its hot layers, and the kernels under them; the codec and the
-//! kernels on every kernel path this CPU runs (the path is in each name).
+//! kernels on every kernel path this CPU runs (the path is in each name); time to first audio
+//! through the player, cold and warm.
 //!
 //! `cargo bench --bench codec` (add `-- lstm`, `-- avx2` etc. to pick). For the side-by-side
 //! with the PyTorch reference use `encodec bench` and `conversion/bench_reference.py`.
@@ -128,5 +129,41 @@ fn kernels(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, codec, layers, kernels);
+/// Time to first audio through the player on the real-size 24 kHz model: a Hub-layout folder
+/// written once (config.json, model.safetensors of the formula weights), then opening a 2 s
+/// `.ecdc` file and reading its first 20 ms, cold (a fresh model store: the 93 MB of weights
+/// read, folded and packed) and warm (the model loaded); one thread.
+fn first_audio(c: &mut Criterion) {
+    use encodec::encodec::Models;
+    use encodec::PlayerOptions;
+    use std::sync::Arc;
+
+    let fixture = common::root().join("tests/fixtures/full-24khz");
+    let (_, tensors) = common::formula_weights(&fixture);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture.join("config.json"), dir.path().join("config.json")).unwrap();
+    candle_core::safetensors::save(&tensors, dir.path().join("model.safetensors")).unwrap();
+    let model = Encodec::from_dir(dir.path()).unwrap();
+    let codes = model.encode(&bench::synthetic_speech(SECONDS, 24_000, 1), Bandwidth::Kbps6).unwrap();
+    let mut file = Vec::new();
+    encodec::ecdc::write(&mut file, &codes, model.config()).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let open_and_read = |models: Arc<Models>| {
+        let mut player = PlayerOptions::with_shared_models(models).open(file.clone()).unwrap();
+        let mut block = vec![0f32; 480];
+        assert_eq!(player.read(&mut block).unwrap(), 480);
+    };
+    let warm = Arc::new(Models::loaded(model));
+    let mut group = c.benchmark_group("first_audio");
+    group.sample_size(10);
+    group.bench_function("ecdc 24 kHz real-size, cold (load + open + 20 ms)", |b| {
+        b.iter(|| pool.install(|| open_and_read(Arc::new(Models::dir(dir.path())))))
+    });
+    group.bench_function("ecdc 24 kHz real-size, warm (open + 20 ms)", |b| {
+        b.iter(|| pool.install(|| open_and_read(warm.clone())))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, codec, layers, kernels, first_audio);
 criterion_main!(benches);
