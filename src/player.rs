@@ -96,6 +96,7 @@ self_cell::self_cell!(
 );
 
 /// How a [`Player`] decodes: the EnCodec models, and what raw files do not say.
+#[derive(Clone)]
 pub struct PlayerOptions {
     models: Arc<Models>,
     decode: DecodeOptions,
@@ -365,6 +366,12 @@ impl Player {
     pub fn duration(&self) -> Option<f64> {
         let current = self.current.as_ref()?;
         current.len.map(|len| len as f64 / current.sample_rate as f64)
+    }
+
+    /// Whether the file playing ended before its header said, or inside a frame or page (it
+    /// is played as far as it goes): known once its last sample has been read.
+    pub fn truncated(&self) -> bool {
+        self.current.as_ref().is_some_and(|c| c.stream.borrow_dependent().truncated())
     }
 
     /// Where in the file playing the next sample read comes from, in seconds.

@@ -490,3 +490,18 @@ fn opus_encode_decode_and_compress() {
     assert!(e.contains("truncated"), "{e}");
     assert!(!p("y.wav").exists());
 }
+
+#[test]
+fn decode_reads_any_file_the_player_reads_and_decompress_is_the_same_path() {
+    let dir = tempfile::tempdir().unwrap();
+    for input in ["speech-44k-stereo.mp3", "speech-44k-stereo.flac", "speech-44k-stereo.m4a"] {
+        let input = root().join("tests/fixtures/samples").join(input);
+        let (a, b) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+        ok(&encodec(&["-q", "decode", s(&input), s(&a), "--float", "--force"], &[]));
+        ok(&encodec(&["-q", "decompress", s(&input), s(&b), "--float", "--force"], &[]));
+        let expected = audio::read(&input).unwrap();
+        let decoded = audio::read(&a).unwrap();
+        assert_eq!(decoded.channels, expected.channels, "{}", input.display());
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    }
+}

@@ -237,11 +237,13 @@ impl AudioChunks {
         }
     }
 
-    /// Samples per channel in all, where the file says so exactly: a WAV file's data length
-    /// (as far as the file holds it); `None` for the compressed formats, whose headers count
+    /// Samples per channel in all, where the file says so exactly: a whole WAV file's data
+    /// length; `None` for the compressed formats, whose headers count
     /// frames before the decoder's delay and padding are trimmed, if they count them at all.
     pub fn len_hint(&self) -> Option<usize> {
         match &self.source {
+            // A header whose lengths had to be mended (a file cut short) says nothing sure.
+            ChunkSource::Wav(wav) if wav.found.patched => None,
             ChunkSource::Wav(wav) => Some(wav.reader.duration() as usize),
             ChunkSource::Track { .. } => None,
         }

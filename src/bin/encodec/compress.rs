@@ -1,15 +1,13 @@
 //! `encodec compress IN OUT --level ...` and `encodec decompress ANY OUT.wav`: one file through
 //! the library's compression levels and back.
 
-use std::fs::File;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use encodec::codec;
 use encodec::encodec::Models;
 use encodec::hub::HubOptions;
 use encodec::levels::{Compressor, Level, DEFAULT_MIN_SIZE};
-use encodec::{registry, Error};
+use encodec::{Error, PlayerOptions};
 
 use crate::choice::{self, CodecName};
 use crate::quality;
@@ -166,36 +164,10 @@ pub struct DecompressArgs {
 }
 
 pub fn decompress(args: DecompressArgs, ui: &Ui) -> encodec::Result<()> {
-    let models = models(args.model, ui);
-    let codecs = registry::builtin(&models);
     args.out.check_name()?;
-    let open = || -> encodec::Result<_> {
-        let file =
-            File::open(&args.input).map_err(|source| Error::Io { path: args.input.clone(), source })?;
-        codec::open(&codecs, Box::new(file)).map_err(|e| name_input(e, &args.input))
-    };
-    let bar = ui.step("decoding");
-    let mut pcm = open()?;
-    // The WAV header holds the length: the file says it (.ecdc, AAC), or a first pass counts.
-    let frames = match pcm.len_hint() {
-        Some(frames) => frames as u64,
-        None => {
-            let mut counted = 0u64;
-            while let Some(chunk) = pcm.next_chunk(CHUNK)? {
-                counted += chunk.first().map_or(0, Vec::len) as u64;
-            }
-            pcm = open()?;
-            counted
-        }
-    };
-    let layout = (pcm.channels(), pcm.sample_rate(), frames);
-    let result = args.out.write(layout, || pcm.next_chunk(CHUNK));
-    bar.finish_and_clear();
-    result
+    let options = PlayerOptions::with_models(models(args.model, ui));
+    crate::decode::write(options, &args.input, &args.out, (0.0, None), crate::decode::Cut::Accept, ui)
 }
-
-/// Samples per channel decoded at a time.
-const CHUNK: usize = 48_000;
 
 /// Names the input file in an audio error about `<input>`.
 pub fn name_input(error: Error, path: &std::path::Path) -> Error {

@@ -2,7 +2,7 @@
 //! [`encodec::Player`], in memory that does not grow with the file; a time range seeks into an
 //! `.ecdc` file's codes (the other codecs decode from the start and drop what comes before).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use encodec::ecdc::DEFAULT_PREROLL_FRAMES;
 use encodec::lyra::Bitrate;
@@ -80,27 +80,64 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
     if args.codec == Some(CodecName::Lyra) {
         options = options.raw_lyra(Bitrate::try_from_kbps(args.bandwidth.unwrap_or(6.0))?);
     }
-    let mut player = options.open(args.input.as_path())?;
+    write(options, &args.input, &args.out, (args.from, args.to), Cut::Refuse, ui)
+}
+
+/// What [`write`] does with a file cut short.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Cut {
+    /// An error (`decode`: a codec's file should be whole).
+    Refuse,
+    /// Decoded as far as it goes (`decompress`, as the cache reads it).
+    Accept,
+}
+
+/// Decodes `input` from `from` seconds to `to` (default: the end) into the WAV file `out`,
+/// through the player. The WAV header holds the length: the file says it, or a first pass
+/// counts (MP3, FLAC, an Ogg Opus file without its last page).
+pub fn write(
+    options: PlayerOptions,
+    input: &Path,
+    out: &WavOut,
+    (from, to): (f64, Option<f64>),
+    cut: Cut,
+    ui: &Ui,
+) -> encodec::Result<()> {
+    let mut player = options.clone().open(input)?;
     let rate = player.sample_rate() as f64;
-    let duration = player.duration().ok_or_else(|| Error::Audio {
-        path: args.input.clone(),
-        reason: "the file does not say its length (no end-of-stream page: truncated?)".into(),
-    })?;
     let sample = |seconds: f64| (seconds * rate).round().min(u64::MAX as f64) as u64;
-    let len = sample(duration);
-    let (from, to) = (sample(args.from).min(len), args.to.map_or(len, sample).min(len));
-    if from >= to {
-        let to = args.to.unwrap_or(duration);
+    let len = match player.duration() {
+        Some(duration) => sample(duration),
+        None => {
+            let bar = ui.step("counting the samples");
+            let mut counter = options.open(input)?;
+            let mut len = 0;
+            while let Some(block) = counter.read_planar(MAX_FRAMES)? {
+                len += block[0].len() as u64;
+            }
+            bar.finish_and_clear();
+            if cut == Cut::Refuse && counter.truncated() {
+                return Err(Error::Audio {
+                    path: input.to_owned(),
+                    reason: "the file is truncated (it ends inside a page, or before its last)".into(),
+                });
+            }
+            len
+        }
+    };
+    let (start, end) = (sample(from).min(len), to.map_or(len, sample).min(len));
+    if start >= end && (from > 0.0 || to.is_some()) {
         return Err(Error::Setting(format!(
-            "--from {} s --to {to} s is not inside the audio's {duration:.3} s",
-            args.from
+            "--from {from} s --to {} s is not inside the audio's {:.3} s",
+            to.unwrap_or(len as f64 / rate),
+            len as f64 / rate
         )));
     }
-    player.seek(args.from)?;
-    let bar = ui.step(format!("decoding {:.1} s of audio", (to - from) as f64 / rate));
-    let mut left = to - from;
+    player.seek(from)?;
+    let bar = ui.step(format!("decoding {:.1} s of audio", end.saturating_sub(start) as f64 / rate));
+    let mut left = end.saturating_sub(start);
     let mut frames = FIRST_FRAMES;
-    let result = args.out.write((player.channels(), player.sample_rate(), left), || {
+    let result = out.write((player.channels(), player.sample_rate(), left), || {
         if left == 0 {
             return Ok(None);
         }
