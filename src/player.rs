@@ -468,8 +468,8 @@ impl Player {
     /// Moves to `seconds` into the file playing, at its exact sample (`seconds` × its rate,
     /// rounded; past its end, to its end). EnCodec gets there through its codes (those before
     /// the pre-roll are not decoded), Lyra by packet (a 640 ms warm-up, then the full decode's
-    /// samples bit for bit); the other codecs decode from the start and drop what comes before
-    /// (Opus and AAC decode over a thousand times faster than real time).
+    /// samples bit for bit), Opus by page (an 80 ms pre-roll); the other codecs decode from the
+    /// start and drop what comes before.
     pub fn seek(&mut self, seconds: f64) -> Result<()> {
         if !(seconds.is_finite() && seconds >= 0.0) {
             return Err(Error::Setting(format!("cannot seek to {seconds} s: a time of 0 or more is needed")));

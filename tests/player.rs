@@ -131,12 +131,16 @@ fn a_seek_lands_on_the_exact_sample() {
             let got = drain(&mut player, 1000);
             let want = tail(&expected, frame);
             assert_eq!(got[0].len(), want[0].len(), "{} from {seconds} s: length", case.name);
+            let worst = got.iter().flatten().zip(want.iter().flatten()).map(|(a, b)| (a - b).abs());
+            let worst = worst.fold(0.0f32, f32::max);
             if case.name == "ecdc 24 kHz" && frame > 0 {
                 // Its LSTM carries the whole past: a seek decodes a 1 s pre-roll instead, and
                 // meets the full decode to within float noise (tests/seek.rs measures it).
-                let worst = got.iter().flatten().zip(want.iter().flatten()).map(|(a, b)| (a - b).abs());
-                let worst = worst.fold(0.0f32, f32::max);
                 assert!(worst < 1e-3, "{} from {seconds} s: off by {worst}", case.name);
+            } else if case.name == "opus" && frame > 0 {
+                // By page, after libopus's 80 ms pre-roll: converged, not the same bits.
+                eprintln!("opus from {seconds} s: off by at most {worst}");
+                assert!(worst < 1e-2, "{} from {seconds} s: off by {worst}", case.name);
             } else {
                 assert_eq!(got, want, "{} from {seconds} s", case.name);
             }

@@ -236,6 +236,7 @@ pub(crate) struct PacketDecoding {
     /// Samples per channel decoded so far, pre-skip included, at the output rate.
     decoded: u64,
     pre_skip: u64,
+    enhancement: OpusEnhancement,
 }
 
 impl PacketDecoding {
@@ -257,7 +258,18 @@ impl PacketDecoding {
             skip: parsed.pre_skip as u64 / step,
             decoded: 0,
             pre_skip: parsed.pre_skip as u64,
+            enhancement,
         })
+    }
+
+    /// Starts again at a packet that begins at granule position `start` (48 kHz units, counted
+    /// from the stream's first sample, pre-skip included), with a fresh decoder, giving samples
+    /// from output sample `frame` on (the pre-skip trimmed, as from the start).
+    fn restart(&mut self, start: u64, frame: u64) -> Result<()> {
+        self.decoder = RawDecoder::new(self.rate, self.channels, self.enhancement)?;
+        self.decoded = start / self.step;
+        self.skip = (frame + self.pre_skip / self.step).saturating_sub(self.decoded);
+        Ok(())
     }
 
     pub fn sample_rate(&self) -> u32 {
@@ -370,6 +382,50 @@ fn next_packet<R: std::io::Read + std::io::Seek>(
     reader.read_packet().map_err(|e| Error::Opus(format!("Ogg: {e}")))
 }
 
+/// Granule positions (48 kHz) decoded before a seek's target: RFC 7845 §4.6 asks for at least
+/// 80 ms, after which the decoder's output has converged to the continuous decode's (not bit for
+/// bit: SILK's and CELT's states carry further back, at a level far below the signal).
+const SEEK_PREROLL_GRANULES: u64 = 3_840;
+
+/// Where the last page of stream `serial` whose first packet begins at or before granule
+/// position `goal` starts, and that packet's granule position: read from the page headers
+/// alone, from the file's start (an Ogg page says its length in its header; the payloads are
+/// skipped, not read).
+fn page_at_or_before(input: &mut (impl Read + Seek), serial: u32, goal: u64) -> std::io::Result<(u64, u64)> {
+    input.seek(SeekFrom::Start(0))?;
+    let mut best = None;
+    // The granule position at the end of the stream's last page that completed a packet.
+    let mut granule = 0u64;
+    let mut header = [0u8; 27];
+    let mut lacing = [0u8; 255];
+    loop {
+        let at = input.stream_position()?;
+        if input.read_exact(&mut header).is_err() || &header[..4] != b"OggS" {
+            break;
+        }
+        let segments = header[26] as usize;
+        input.read_exact(&mut lacing[..segments])?;
+        let body: u64 = lacing[..segments].iter().map(|&l| l as u64).sum();
+        let page_serial = u32::from_le_bytes(header[14..18].try_into().expect("4 bytes"));
+        let page_granule = u64::from_le_bytes(header[6..14].try_into().expect("8 bytes"));
+        let continued = header[5] & 1 != 0;
+        if page_serial == serial {
+            // An audio page (its granule is past the headers') that starts a packet.
+            if !continued && page_granule != 0 && granule <= goal {
+                best = Some((at, granule));
+            }
+            if page_granule != u64::MAX {
+                granule = page_granule;
+            }
+            if granule > goal && best.is_some() {
+                break;
+            }
+        }
+        input.seek(SeekFrom::Current(body as i64))?;
+    }
+    best.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no audio page to seek to"))
+}
+
 impl PcmDecoder for OggOpusDecoder {
     fn sample_rate(&self) -> u32 {
         self.stream.rate
@@ -385,6 +441,21 @@ impl PcmDecoder for OggOpusDecoder {
 
     fn truncated(&self) -> bool {
         self.truncated
+    }
+
+    /// By page: from the last page that starts a packet at least 80 ms before the target
+    /// (found from the page headers), with a fresh decoder.
+    fn seek(&mut self, frame: usize) -> Result<bool> {
+        let frame = self.len.map_or(frame as u64, |len| (frame as u64).min(len));
+        let goal = (frame * self.stream.step + self.stream.pre_skip).saturating_sub(SEEK_PREROLL_GRANULES);
+        let io = |source| Error::Io { path: "<input>".into(), source };
+        let (page, start) = page_at_or_before(self.reader.get_mut(), self.stream.serial, goal).map_err(io)?;
+        self.reader.seek_bytes(SeekFrom::Start(page)).map_err(io)?;
+        self.stream.restart(start, frame)?;
+        self.ready.clear();
+        self.done = false;
+        self.truncated = false;
+        Ok(true)
     }
 
     fn next_chunk(&mut self, frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
