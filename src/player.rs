@@ -400,11 +400,27 @@ impl Player {
     /// A file that cannot be opened or decoded is an error (after the frames read before it,
     /// on the next call), and is dropped: the call after goes on with the file queued next.
     pub fn read(&mut self, out: &mut [f32]) -> Result<usize> {
+        let channels = self.format.1;
+        self.fill(out.len() / channels, |pending, from, n, written| {
+            for (c, channel) in pending.iter().enumerate() {
+                for (i, &sample) in channel[from..from + n].iter().enumerate() {
+                    out[(written + i) * channels + c] = sample;
+                }
+            }
+        })
+    }
+
+    /// Gives the next `frames` frames (fewer only at the end or before an error) to `copy`,
+    /// a run at a time: `copy(pending, from, n, written)` takes frames `from..from + n` of the
+    /// planar `pending` as output frames `written..written + n`.
+    fn fill(
+        &mut self,
+        frames: usize,
+        mut copy: impl FnMut(&[Vec<f32>], usize, usize, usize),
+    ) -> Result<usize> {
         if let Some(error) = self.deferred.take() {
             return Err(error);
         }
-        let channels = self.format.1;
-        let frames = out.len() / channels;
         let mut written = 0;
         while written < frames {
             if self.current.is_none() {
@@ -432,12 +448,7 @@ impl Player {
                 }
             }
             let n = current.pending_frames().min(frames - written);
-            for (c, channel) in current.pending.iter().enumerate() {
-                let from = &channel[current.pending_at..current.pending_at + n];
-                for (i, &sample) in from.iter().enumerate() {
-                    out[(written + i) * channels + c] = sample;
-                }
-            }
+            copy(&current.pending, current.pending_at, n, written);
             current.pending_at += n;
             written += n;
         }
@@ -456,13 +467,13 @@ impl Player {
     /// The next block of at most `max_frames` frames, `[channels][samples]`, or `None` after
     /// the last file: [`Player::read`] for callers that want planar audio.
     pub fn read_planar(&mut self, max_frames: usize) -> Result<Option<Vec<Vec<f32>>>> {
-        let mut interleaved = vec![0.0; max_frames.max(1) * self.format.1];
-        let frames = self.read(&mut interleaved)?;
-        if frames == 0 {
-            return Ok(None);
-        }
-        interleaved.truncate(frames * self.format.1);
-        Ok(Some(crate::audio::deinterleave(&interleaved, self.format.1)))
+        let mut block = vec![Vec::new(); self.format.1];
+        let frames = self.fill(max_frames.max(1), |pending, from, n, _| {
+            for (out, channel) in block.iter_mut().zip(pending) {
+                out.extend_from_slice(&channel[from..from + n]);
+            }
+        })?;
+        Ok((frames > 0).then_some(block))
     }
 
     /// Moves to `seconds` into the file playing, at its exact sample (`seconds` × its rate,

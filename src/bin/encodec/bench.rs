@@ -189,7 +189,7 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
         "decode_us_per_frame": round(1e6 * decode_s / frames),
         "encoder_network_us_per_frame": round(1e6 * encoder_s / frames),
         "threads": threads,
-        "kernels": Kernels::from_env()?.unwrap_or_else(Kernels::best).as_str(),
+        "kernels": env_kernels()?,
         "bandwidth": bitrate.kbps(),
     });
     println!("{report}");
@@ -239,7 +239,7 @@ fn run_first_audio(args: Args, ui: &Ui) -> encodec::Result<()> {
     files.push(("wav", wav.clone()));
     bar.finish_and_clear();
     drop(codecs);
-    let kernels = Kernels::from_env()?.unwrap_or_else(Kernels::best).as_str();
+    let kernels = env_kernels()?;
     pool.install(|| -> encodec::Result<()> {
         let first_audio = |options: PlayerOptions, bytes: &[u8]| -> encodec::Result<f64> {
             let start = Instant::now();
@@ -278,6 +278,11 @@ fn run_first_audio(args: Args, ui: &Ui) -> encodec::Result<()> {
         }
         Ok(())
     })
+}
+
+/// The kernel path the library's layers take: `ENCODEC_KERNELS`, else the best the CPU has.
+fn env_kernels() -> encodec::Result<&'static str> {
+    Ok(Kernels::from_env()?.unwrap_or_else(Kernels::best).as_str())
 }
 
 /// Four significant decimals are plenty for timings and keep the line readable.
