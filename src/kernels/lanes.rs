@@ -12,57 +12,142 @@ dispatch! {
     }
 }
 
-dispatch! {
-    /// `Σ a[i] b[i]` in i32 over the shorter of the two (i16 products of int8 values minus a
-    /// zero point: at most 255 * 255 each, so a sum of up to 33,000 of them cannot overflow).
-    pub fn dot_i16(a: &[i16], b: &[i16]) -> i32 {
-        let n = a.len().min(b.len());
-        let (a, b) = (&a[..n], &b[..n]);
-        // Sixteen partial sums, each of two adjacent products: the shape of `pmaddwd` (x86)
-        // and `smlal` pairs (NEON), which the compiler emits for it. Integer addition is
-        // exact, so the order does not matter and every path gives the same sum.
-        let mut sums = [0i32; 16];
-        let (head, tail) = a.split_at(n / 32 * 32);
-        for (x, w) in head.chunks_exact(32).zip(b.chunks_exact(32)) {
-            for l in 0..16 {
-                sums[l] += x[2 * l] as i32 * w[2 * l] as i32 + x[2 * l + 1] as i32 * w[2 * l + 1] as i32;
-            }
-        }
-        let mut total: i32 = sums.iter().sum();
-        for (&x, &w) in tail.iter().zip(&b[head.len()..]) {
-            total += x as i32 * w as i32;
-        }
-        total
-    }
+/// Output columns per block of a [`PackedInt`]: one AVX-512 vector of i32 sums, two AVX2.
+const INT_BLOCK: usize = 16;
+
+/// An int8 layer's weights (widened to i16) packed for [`int_gemm`]: per group, blocks of
+/// [`INT_BLOCK`] output columns, and in each block, for every pair of adjacent depth values
+/// (within a run), the block's columns' two weights side by side. A pair of inputs, broadcast,
+/// then meets a whole block of columns in one `pmaddwd`-shaped step, and the sums stay in
+/// lanes until they are stored: no horizontal reductions (which cost as much as the products
+/// on the short runs of grouped layers).
+#[derive(Clone, Debug)]
+pub struct PackedInt {
+    data: Vec<i16>,
+    cols: usize,
+    group_cols: usize,
+    runs: usize,
+    len: usize,
 }
 
-dispatch! {
-    /// Four [`dot_i16`]s of one weight row `w` with four rows `x` at once (each over the
-    /// shorter of it and `w`, all the same length), so that `w` is loaded once for four rows:
-    /// an int8 layer's products over a block of frames. Exact, as `dot_i16`.
-    pub fn dot4_i16(x: [&[i16]; 4], w: &[i16]) -> [i32; 4] {
-        let n = x.iter().map(|r| r.len()).min().unwrap_or(0).min(w.len());
-        let x = x.map(|r| &r[..n]);
-        let w = &w[..n];
-        let mut sums = [[0i32; 16]; 4];
-        let whole = n / 32 * 32;
-        for c in (0..whole).step_by(32) {
-            let w = &w[c..c + 32];
-            for (sum, row) in sums.iter_mut().zip(&x) {
-                let row = &row[c..c + 32];
-                for l in 0..16 {
-                    sum[l] += row[2 * l] as i32 * w[2 * l] as i32 + row[2 * l + 1] as i32 * w[2 * l + 1] as i32;
+impl PackedInt {
+    /// Packs `w`, where column `o`'s weights for run `run` are `w[o * w_row + run * len..]
+    /// [..len]`; columns come in groups of `group_cols` (an odd run's last pair is padded
+    /// with a zero weight).
+    ///
+    /// # Panics
+    /// If `group_cols` is 0 or does not divide `cols`, or a weight falls outside `w`.
+    pub fn new(w: &[i16], cols: usize, group_cols: usize, runs: usize, len: usize, w_row: usize) -> Self {
+        assert!(group_cols > 0 && cols.is_multiple_of(group_cols), "columns in whole groups");
+        let (blocks, pairs) = (group_cols.div_ceil(INT_BLOCK), len.div_ceil(2));
+        let mut data = Vec::with_capacity(cols / group_cols * blocks * runs * pairs * 2 * INT_BLOCK);
+        for g in 0..cols / group_cols {
+            for b in 0..blocks {
+                for run in 0..runs {
+                    for q in 0..pairs {
+                        for j in 0..INT_BLOCK {
+                            let c = b * INT_BLOCK + j;
+                            for i in [2 * q, 2 * q + 1] {
+                                let real = c < group_cols && i < len;
+                                data.push(if real { w[(g * group_cols + c) * w_row + run * len + i] } else { 0 });
+                            }
+                        }
+                    }
                 }
             }
         }
-        let mut out = [0i32; 4];
-        for ((o, sum), row) in out.iter_mut().zip(&sums).zip(&x) {
-            *o = sum.iter().sum::<i32>();
-            for i in whole..n {
-                *o += row[i] as i32 * w[i] as i32;
+        Self { data, cols, group_cols, runs, len }
+    }
+}
+
+/// Where [`int_gemm`] reads and writes: output row `r`, column `o` (of group `g`) is
+/// `acc[r * acc_row + o]`, and its run `run` reads `x[r * x_row + run * run_step + g *
+/// group_step..][..len]`.
+#[derive(Clone, Copy, Debug)]
+pub struct IntRows {
+    /// Output rows (frames).
+    pub rows: usize,
+    /// Distance between output rows in `acc`.
+    pub acc_row: usize,
+    /// Distance between the input rows that output rows read.
+    pub x_row: usize,
+    /// Distance between a sum's runs in `x`.
+    pub run_step: usize,
+    /// Distance between groups' inputs in `x`.
+    pub group_step: usize,
+}
+
+dispatch! {
+    /// `acc[r * acc_row + o] += Σ_run Σ_i x[r * x_row + run * run_step + g * group_step + i] *
+    /// w[o, run, i]` for `i < len`, `o` in group `g`: an int8 convolution's (or a transposed
+    /// convolution tap's) sums over a block of frames, exact, on weights packed by
+    /// [`PackedInt`], four rows by a block of columns at a time. One dispatch for the whole
+    /// block: a call per sum cost more than the sums.
+    ///
+    /// # Panics
+    /// If an index falls outside `acc` or `x`.
+    pub fn int_gemm(acc: &mut [i32], x: &[i16], w: &PackedInt, at: IntRows) {
+        match w.len % 2 == 1 {
+            false => int_tiles::<false>(acc, x, w, at),
+            true => int_tiles::<true>(acc, x, w, at),
+        }
+    }
+}
+
+/// Every row of [`int_gemm`], four at a time; `ODD` is whether the runs are of odd length.
+#[inline(always)]
+fn int_tiles<const ODD: bool>(acc: &mut [i32], x: &[i16], w: &PackedInt, at: IntRows) {
+    let mut r = 0;
+    while at.rows - r >= 4 {
+        int_tile::<4, ODD>(acc, x, w, at, r);
+        r += 4;
+    }
+    match at.rows - r {
+        3 => int_tile::<3, ODD>(acc, x, w, at, r),
+        2 => int_tile::<2, ODD>(acc, x, w, at, r),
+        1 => int_tile::<1, ODD>(acc, x, w, at, r),
+        _ => {}
+    }
+}
+
+/// Rows `r0..r0 + R` of [`int_gemm`].
+#[inline(always)]
+fn int_tile<const R: usize, const ODD: bool>(acc: &mut [i32], x: &[i16], w: &PackedInt, at: IntRows, r0: usize) {
+    let PackedInt { data, cols, group_cols, runs, len } = w;
+    let blocks = group_cols.div_ceil(INT_BLOCK);
+    let pairs = len.div_ceil(2);
+    let block_len = runs * pairs * 2 * INT_BLOCK;
+    for g in 0..cols / group_cols {
+        for b in 0..blocks {
+            let wb = &data[(g * blocks + b) * block_len..][..block_len];
+            let mut sums = [[0i32; INT_BLOCK]; R];
+            for run in 0..*runs {
+                let wr = &wb[run * pairs * 2 * INT_BLOCK..][..pairs * 2 * INT_BLOCK];
+                let mut xr = [&x[..0]; R];
+                for (t, xr) in xr.iter_mut().enumerate() {
+                    *xr = &x[(r0 + t) * at.x_row + run * at.run_step + g * at.group_step..][..*len];
+                }
+                for (q, wq) in wr.chunks_exact(2 * INT_BLOCK).enumerate() {
+                    for (sum, xr) in sums.iter_mut().zip(&xr) {
+                        // An odd run's last pair has a zero second weight and no second value
+                        // (a separate instance: the check slowed the even runs' loop by half).
+                        let x1 = match ODD {
+                            false => xr[2 * q + 1],
+                            true => xr.get(2 * q + 1).copied().unwrap_or(0),
+                        };
+                        let (x0, x1) = (xr[2 * q] as i32, x1 as i32);
+                        for j in 0..INT_BLOCK {
+                            sum[j] += x0 * wq[2 * j] as i32 + x1 * wq[2 * j + 1] as i32;
+                        }
+                    }
+                }
+            }
+            let width = (group_cols - b * INT_BLOCK).min(INT_BLOCK);
+            for (t, sum) in sums.iter().enumerate() {
+                let row = &mut acc[(r0 + t) * at.acc_row + g * group_cols + b * INT_BLOCK..][..width];
+                row.iter_mut().zip(sum).for_each(|(a, s)| *a += s);
             }
         }
-        out
     }
 }
 
@@ -132,6 +217,39 @@ pub fn zip_map<A: Copy, B: Copy, U>(a: &[A], b: &[B], f: impl Fn(A, B) -> U) -> 
     body(a, b, f)
 }
 
+/// `f(x[i], row[i % row.len()])` over `x`, as [`map`]: a per-channel operation on rows of
+/// `row.len()` channels (an int8 layer's requantisation, one multiplier per output channel).
+#[inline]
+pub fn map_rows<T: Copy, R: Copy, U>(x: &[T], row: &[R], f: impl Fn(T, R) -> U) -> Vec<U> {
+    #[inline(always)]
+    fn body<T: Copy, R: Copy, U>(x: &[T], row: &[R], f: impl Fn(T, R) -> U) -> Vec<U> {
+        let mut out = Vec::with_capacity(x.len());
+        for chunk in x.chunks(row.len().max(1)) {
+            out.extend(chunk.iter().zip(row).map(|(&v, &r)| f(v, r)));
+        }
+        out
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::kernels::Kernels;
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512<T: Copy, R: Copy, U>(x: &[T], row: &[R], f: impl Fn(T, R) -> U) -> Vec<U> {
+            body(x, row, f)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<T: Copy, R: Copy, U>(x: &[T], row: &[R], f: impl Fn(T, R) -> U) -> Vec<U> {
+            body(x, row, f)
+        }
+        // SAFETY: `active` only returns a path the CPU supports.
+        match crate::kernels::active() {
+            Kernels::Avx512 => return unsafe { avx512(x, row, f) },
+            Kernels::Avx2 => return unsafe { avx2(x, row, f) },
+            _ => {}
+        }
+    }
+    body(x, row, f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,27 +263,58 @@ mod tests {
         let b: Vec<i16> = (0..n).map(|i| (i * 53 % 255) as i16 - 127).collect();
         let acc0: Vec<f32> = (0..n).map(|i| i as f32 / 3.0).collect();
         let fused: Vec<u32> = (0..n).map(|i| x[i].mul_add(w[i], acc0[i]).to_bits()).collect();
-        let dot: i32 = a.iter().zip(&b).map(|(&a, &b)| a as i32 * b as i32).sum();
         let macc: Vec<i32> = (0..n).map(|i| 5 + a[i] as i32 * b[i] as i32).collect();
         for kernels in crate::kernels::Kernels::available() {
             crate::kernels::with_kernels(kernels, || {
                 let mut acc = acc0.clone();
                 fma_into(&mut acc, &x, &w);
                 assert_eq!(acc.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), fused, "{kernels}");
-                for len in [0, 1, 7, 8, 9, 64, 1001] {
-                    let expected: i32 = a[..len].iter().zip(&b).map(|(&a, &b)| a as i32 * b as i32).sum();
-                    assert_eq!(dot_i16(&a[..len], &b[..len]), expected, "{kernels} {len}");
-                }
-                assert_eq!(dot_i16(&a, &b), dot, "{kernels}");
-                for len in [0, 5, 32, 33, 100, 1001] {
-                    let rows = [&a[..len], &a[1..len + 1], &b[..len], &a[..len]];
-                    let expected = rows.map(|r| dot_i16(r, &b[..len]));
-                    assert_eq!(dot4_i16(rows, &b[..len]), expected, "{kernels} {len}");
-                }
                 let mut acc = vec![5i32; n];
                 mul_acc_i16(&mut acc, &a, &b);
                 assert_eq!(acc, macc, "{kernels}");
             });
+        }
+    }
+
+    #[test]
+    fn int_gemm_sums_what_the_loops_sum() {
+        // (rows, cols, group_cols, runs, len, run_step, x_row, acc_row): a joined 1x1 layer,
+        // grouped taps with dilation, odd runs, a group narrower than a block and one that
+        // ends inside a block, every remainder of rows, and a transposed tap's strided rows.
+        let shapes = [
+            (9, 64, 64, 1, 256, 0, 256, 64),
+            (7, 64, 16, 3, 64, 192, 256, 64),
+            (6, 40, 20, 2, 7, 9, 30, 40),
+            (5, 24, 24, 1, 33, 0, 40, 50),
+            (3, 8, 4, 3, 5, 6, 25, 8),
+            (2, 130, 65, 1, 2, 0, 4, 260),
+        ];
+        for (rows, cols, group_cols, runs, len, run_step, x_row, acc_row) in shapes {
+            let groups = cols / group_cols;
+            let group_step = if groups > 1 { len } else { 0 };
+            let x_len = (rows - 1) * x_row + (runs - 1) * run_step + (groups - 1) * group_step + len;
+            let x: Vec<i16> = (0..x_len).map(|i| ((i * 37 % 255) as i16) - 127).collect();
+            let w_row = runs * len + 3;
+            let w: Vec<i16> = (0..cols * w_row).map(|i| ((i * 53 % 255) as i16) - 128).collect();
+            let start: Vec<i32> = (0..(rows - 1) * acc_row + cols).map(|i| i as i32 - 7).collect();
+            let mut expected = start.clone();
+            for r in 0..rows {
+                for o in 0..cols {
+                    for run in 0..runs {
+                        for i in 0..len {
+                            let xi = r * x_row + run * run_step + (o / group_cols) * group_step + i;
+                            expected[r * acc_row + o] += x[xi] as i32 * w[o * w_row + run * len + i] as i32;
+                        }
+                    }
+                }
+            }
+            let packed = PackedInt::new(&w, cols, group_cols, runs, len, w_row);
+            let at = IntRows { rows, acc_row, x_row, run_step, group_step };
+            for kernels in crate::kernels::Kernels::available() {
+                let mut acc = start.clone();
+                crate::kernels::with_kernels(kernels, || int_gemm(&mut acc, &x, &packed, at));
+                assert_eq!(acc, expected, "{kernels}: {rows}x{cols}/{group_cols}, {runs} runs of {len}");
+            }
         }
     }
 }

@@ -52,13 +52,20 @@ enum Kind {
         weights: Weights,
         bias: Vec<f32>,
     },
-    /// Weights `[out, kernel, in / groups]` (depthwise: `[kernel, channels]`) widened to i16.
     Q8 {
-        weights: Vec<i16>,
+        weights: IntWeights,
         bias: Vec<i32>,
         input_zero_point: i32,
         requantizer: Requantizer,
     },
+}
+
+/// An int8 layer's weights, widened to i16.
+enum IntWeights {
+    /// `[kernel, channels]`.
+    Depthwise(Vec<i16>),
+    /// `[out, kernel, in / groups]`, packed for `lanes::int_gemm`.
+    Packed(lanes::PackedInt),
 }
 
 /// One convolution layer.
@@ -105,7 +112,11 @@ impl Conv {
                 let w = t.i8_as_i16(&format!("{prefix}.weight"), &w_shape)?;
                 let scales = t.f32(&format!("{prefix}.weight_scale"), &[cout])?;
                 let bias = t.i32(&format!("{prefix}.bias"), &[cout])?;
-                let weights = if shape.is_depthwise() { transpose(&w, cout, k) } else { w };
+                let (runs, len, _, _) = int_runs(&shape);
+                let weights = match shape.is_depthwise() {
+                    true => IntWeights::Depthwise(transpose(&w, cout, k)),
+                    false => IntWeights::Packed(lanes::PackedInt::new(&w, cout, og, runs, len, runs * len)),
+                };
                 Kind::Q8 {
                     weights,
                     bias,
@@ -129,7 +140,6 @@ impl Conv {
     /// Convolves `x` (whole frames: rows a multiple of the stride) behind `state`, which
     /// becomes the window's last `state_frames` rows.
     pub fn forward(&self, state: &mut Act, x: &Act) -> Act {
-        let s = &self.shape;
         match (&self.kind, state, x) {
             (Kind::F32 { weights, bias }, Act::F32(past), Act::F32(x)) => {
                 let window = window(past, x);
@@ -137,10 +147,9 @@ impl Conv {
             }
             (Kind::Q8 { weights, bias, input_zero_point, requantizer }, Act::Q8(past), Act::Q8(x)) => {
                 let window = window(past, x);
-                let wide: Vec<i16> = window.iter().map(|&q| q as i16 - *input_zero_point as i16).collect();
-                let acc = self.q8(&wide, weights, bias);
-                let cout = s.out_channels;
-                Act::Q8(acc.iter().enumerate().map(|(i, &a)| requantizer.requantize(a, i % cout)).collect())
+                let zero_point = *input_zero_point as i16;
+                let wide = lanes::map(&window, |q| q as i16 - zero_point);
+                Act::Q8(requantizer.requantize_rows(&self.q8(&wide, weights, bias)))
             }
             _ => unreachable!("layer and value types are checked at load"),
         }
@@ -160,7 +169,7 @@ impl Conv {
         let s = &self.shape;
         let (cin, cout) = (s.in_channels, s.out_channels);
         let rows = self.rows_out(window.len());
-        let mut out: Vec<f32> = bias.iter().copied().cycle().take(rows * cout).collect();
+        let mut out: Vec<f32> = bias.repeat(rows);
         if rows == 0 {
             return out;
         }
@@ -192,58 +201,39 @@ impl Conv {
         out
     }
 
-    fn q8(&self, wide: &[i16], weights: &[i16], bias: &[i32]) -> Vec<i32> {
+    fn q8(&self, wide: &[i16], weights: &IntWeights, bias: &[i32]) -> Vec<i32> {
         let s = &self.shape;
         let (cin, cout, k) = (s.in_channels, s.out_channels, s.kernel);
         let rows = self.rows_out(wide.len());
-        let mut acc: Vec<i32> = bias.iter().copied().cycle().take(rows * cout).collect();
-        if s.is_depthwise() {
-            for (r, row) in acc.chunks_exact_mut(cout).enumerate() {
-                for tap in 0..k {
-                    let at = r * s.stride * cin + tap * s.dilation * cin;
-                    lanes::mul_acc_i16(row, &wide[at..at + cin], &weights[tap * cin..(tap + 1) * cin]);
+        let mut acc: Vec<i32> = bias.repeat(rows);
+        match weights {
+            IntWeights::Depthwise(w) => {
+                for (r, row) in acc.chunks_exact_mut(cout).enumerate() {
+                    for tap in 0..k {
+                        let at = r * s.stride * cin + tap * s.dilation * cin;
+                        lanes::mul_acc_i16(row, &wide[at..at + cin], &w[tap * cin..(tap + 1) * cin]);
+                    }
                 }
             }
-            return acc;
-        }
-        // Each output is a sum over taps of one contiguous run of the window (a tap's channels
-        // of the output's group) times one of the weights; with groups == 1 and no dilation the
-        // taps' runs join into one. Four frames at a time share each weight run.
-        let (cg, og) = (cin / s.groups, cout / s.groups);
-        let joined = s.groups == 1 && s.dilation == 1;
-        let (runs, run_len, run_step) = match joined {
-            true => (1, k * cin, 0),
-            false => (k, cg, s.dilation * cin),
-        };
-        let start = |r: usize, o: usize, run: usize| {
-            let group_at = if joined { 0 } else { (o / og) * cg };
-            r * s.stride * cin + run * run_step + group_at
-        };
-        let mut r = 0;
-        while r + 4 <= rows {
-            for o in 0..cout {
-                let mut sum = [0i32; 4];
-                for run in 0..runs {
-                    let w = &weights[(o * runs + run) * run_len..][..run_len];
-                    let x = [0, 1, 2, 3].map(|i| &wide[start(r + i, o, run)..][..run_len]);
-                    let d = lanes::dot4_i16(x, w);
-                    sum.iter_mut().zip(d).for_each(|(s, d)| *s += d);
-                }
-                for (i, d) in sum.into_iter().enumerate() {
-                    acc[(r + i) * cout + o] += d;
-                }
-            }
-            r += 4;
-        }
-        for r in r..rows {
-            for o in 0..cout {
-                for run in 0..runs {
-                    let w = &weights[(o * runs + run) * run_len..][..run_len];
-                    acc[r * cout + o] += lanes::dot_i16(&wide[start(r, o, run)..][..run_len], w);
-                }
+            IntWeights::Packed(w) => {
+                let (_, _, run_step, group_step) = int_runs(s);
+                let at = lanes::IntRows { rows, acc_row: cout, x_row: s.stride * cin, run_step, group_step };
+                lanes::int_gemm(&mut acc, wide, w, at);
             }
         }
         acc
+    }
+}
+
+/// How an int8 layer's sums read the window: `(runs, len, run_step, group_step)`. Each
+/// output is a sum over taps of one contiguous run of `len` values (a tap's channels of the
+/// output's group) times as many weights; with groups == 1 and no dilation the taps' runs join
+/// into one.
+fn int_runs(s: &ConvShape) -> (usize, usize, usize, usize) {
+    let cg = s.in_channels / s.groups;
+    match s.groups == 1 && s.dilation == 1 {
+        true => (1, s.kernel * s.in_channels, 0, 0),
+        false => (s.kernel, cg, s.dilation * s.in_channels, cg),
     }
 }
 

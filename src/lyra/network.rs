@@ -250,9 +250,7 @@ impl Network {
             let out = match (&layer.op, &mut state.layers[l]) {
                 (Op::Conv(conv), Some(LayerState::Conv(s))) => conv.forward(s, arg(0)),
                 (Op::Tconv(tconv), Some(LayerState::Tconv(s))) => Act::F32(tconv.forward(s, arg(0), frames)),
-                (Op::LeakyRelu { alpha }, _) => {
-                    Act::F32(lanes::map(arg(0).f32(), |x| if x.is_sign_negative() { x * alpha } else { x }))
-                }
+                (Op::LeakyRelu { alpha }, _) => Act::F32(lanes::map(arg(0).f32(), |x| leaky_relu(x, *alpha))),
                 (Op::LeakyReluQ8(l), _) => Act::Q8(lanes::map(arg(0).q8(), |q| l.apply(q))),
                 (Op::Add, _) => Act::F32(lanes::zip_map(arg(0).f32(), arg(1).f32(), |a, b| a + b)),
                 (Op::AddQ8(add), _) => {
@@ -272,6 +270,15 @@ impl Network {
             _ => unreachable!("the output is f32 (checked at load)"),
         }
     }
+}
+
+/// `alpha x` where `x`'s sign bit is set, else `x` (XNNPACK's `f32_vlrelu`: a select on the
+/// sign bit, so -0 gives `alpha * -0`). Written as a bit mask rather than a branch so that it
+/// vectorises: the branch on each sign took a fifth of Lyra's time.
+#[inline(always)]
+fn leaky_relu(x: f32, alpha: f32) -> f32 {
+    let negative = ((x.to_bits() as i32) >> 31) as u32;
+    f32::from_bits(((x * alpha).to_bits() & negative) | (x.to_bits() & !negative))
 }
 
 /// Whether a convolution's shape is one this code runs, reading `in_width` channels.

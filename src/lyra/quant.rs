@@ -3,6 +3,8 @@
 //! (TFLite's own kernels round differently and give other codes). Each function names the
 //! XNNPACK routine it follows (`src/microparams-init.c` and the scalar micro-kernels).
 
+use crate::kernels::lanes;
+
 use super::plan::QParams;
 
 /// Round half to even, as `lrintf` in the default rounding mode and the magic-number
@@ -69,6 +71,15 @@ impl Requantizer {
     pub fn requantize(&self, acc: i32, channel: usize) -> i8 {
         let v = (acc as f32 * self.multipliers[channel]).clamp(self.lo, self.hi);
         (round_even(v) as i32 + self.zero_point) as i8
+    }
+
+    /// `acc`, rows of one value per output channel, requantised as [`Requantizer::requantize`]
+    /// does each value (vectorised for the thread's instruction set).
+    pub fn requantize_rows(&self, acc: &[i32]) -> Vec<i8> {
+        let (lo, hi, zero_point) = (self.lo, self.hi, self.zero_point);
+        lanes::map_rows(acc, &self.multipliers, |a, m| {
+            (round_even((a as f32 * m).clamp(lo, hi)) as i32 + zero_point) as i8
+        })
     }
 }
 

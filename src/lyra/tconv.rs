@@ -10,7 +10,7 @@
 //! bits never depend on how a signal is cut into calls.
 
 use crate::kernels::gemm::{matmul, MatMut, MatRef, PackedRhs};
-use crate::kernels::lanes;
+use crate::kernels::lanes::{self, PackedInt};
 use crate::Result;
 
 use super::plan::QParams;
@@ -31,9 +31,9 @@ pub(crate) struct TconvShape {
 enum Kind {
     /// Per group and tap, `[in / groups, out / groups]`.
     F32 { weights: Vec<PackedRhs>, bias: Vec<f32> },
-    /// `[out, kernel, in / groups]` widened to i16; per group, its requantisation and output
-    /// quantisation.
-    Q8 { weights: Vec<i16>, bias: Vec<i32>, input_zero_point: i32, groups: Vec<(Requantizer, QParams)> },
+    /// Per tap, `[out, in / groups]` widened to i16 and packed for `lanes::int_gemm`; per
+    /// group, its requantisation and output quantisation.
+    Q8 { taps: Vec<PackedInt>, bias: Vec<i32>, input_zero_point: i32, groups: Vec<(Requantizer, QParams)> },
 }
 
 /// One transposed convolution layer.
@@ -76,8 +76,11 @@ impl Tconv {
                     .enumerate()
                     .map(|(i, &q_out)| (Requantizer::new(q_in, &scales[i * og..(i + 1) * og], q_out), q_out))
                     .collect();
+                let w = t.i8_as_i16(&format!("{prefix}.weight"), &w_shape)?;
+                // Tap `tap` of output `o`: `w[o, tap, ..]`, `k * cg` apart from one output to the next.
+                let taps = (0..k).map(|tap| PackedInt::new(&w[tap * cg..], cout, og, 1, cg, k * cg)).collect();
                 Kind::Q8 {
-                    weights: t.i8_as_i16(&format!("{prefix}.weight"), &w_shape)?,
+                    taps,
                     bias: t.i32(&format!("{prefix}.bias"), &[cout])?,
                     input_zero_point: q_in.zero_point(),
                     groups,
@@ -98,25 +101,30 @@ impl Tconv {
         let rows = x.len() / cin;
         let block = rows.checked_div(frames).unwrap_or(0);
         let mut out = Vec::with_capacity(rows * stride * cout);
+        // The int8 products of every frame at once (exact, so in any order); the f32 overlap
+        // is then added frame by frame, as for f32 layers.
+        let q8_rows = match (&self.kind, x) {
+            (Kind::Q8 { taps, bias, input_zero_point, groups }, Act::Q8(x)) => {
+                let zero_point = *input_zero_point as i16;
+                let wide = lanes::map(&x[..frames * block * cin], |q| q as i16 - zero_point);
+                self.q8_blocks(&wide, frames, taps, bias, groups)
+            }
+            _ => Vec::new(),
+        };
+        let y_len = self.block_rows(block) * cout;
         for f in 0..frames {
             let mut y = match (&self.kind, x) {
                 (Kind::F32 { weights, bias }, Act::F32(x)) => {
                     self.f32_block(&x[f * block * cin..(f + 1) * block * cin], weights, bias)
                 }
-                (Kind::Q8 { weights, bias, input_zero_point, groups }, Act::Q8(x)) => {
-                    let xb = &x[f * block * cin..(f + 1) * block * cin];
-                    let wide: Vec<i16> = xb.iter().map(|&q| q as i16 - *input_zero_point as i16).collect();
-                    self.q8_block(&wide, weights, bias, groups)
-                }
+                (Kind::Q8 { .. }, Act::Q8(_)) => q8_rows[f * y_len..(f + 1) * y_len].to_vec(),
                 _ => unreachable!("layer and value types are checked at load"),
             };
             y.iter_mut().zip(overlap.iter()).for_each(|(y, &o)| *y += o);
             let emitted = block * stride * cout;
-            overlap
-                .iter_mut()
-                .zip(&y[emitted..])
-                .zip(self.overlap_bias.iter().cycle())
-                .for_each(|((o, &y), &b)| *o = y - b);
+            for (o, y) in overlap.chunks_exact_mut(cout).zip(y[emitted..].chunks_exact(cout)) {
+                o.iter_mut().zip(y).zip(&self.overlap_bias).for_each(|((o, &y), &b)| *o = y - b);
+            }
             out.extend_from_slice(&y[..emitted]);
         }
         out
@@ -130,7 +138,7 @@ impl Tconv {
         let TconvShape { in_channels: cin, out_channels: cout, kernel: k, stride, groups: g } = self.shape;
         let (cg, og) = (cin / g, cout / g);
         let block = xb.len() / cin;
-        let mut y: Vec<f32> = bias.iter().copied().cycle().take(self.block_rows(block) * cout).collect();
+        let mut y: Vec<f32> = bias.repeat(self.block_rows(block));
         if block == 0 {
             return y;
         }
@@ -145,35 +153,41 @@ impl Tconv {
         y
     }
 
-    fn q8_block(
+    /// The rows of `frames` blocks of `wide.len() / frames / in` input rows each, block after
+    /// block (each `block_rows` long, bias included), requantised and dequantised per group.
+    fn q8_blocks(
         &self,
         wide: &[i16],
-        weights: &[i16],
+        frames: usize,
+        taps: &[PackedInt],
         bias: &[i32],
         groups: &[(Requantizer, QParams)],
     ) -> Vec<f32> {
-        let TconvShape { in_channels: cin, out_channels: cout, kernel: k, stride, groups: g } = self.shape;
+        let TconvShape { in_channels: cin, out_channels: cout, stride, groups: g, .. } = self.shape;
         let (cg, og) = (cin / g, cout / g);
-        let block = wide.len() / cin;
-        let rows = self.block_rows(block);
-        let mut acc: Vec<i32> = bias.iter().copied().cycle().take(rows * cout).collect();
+        let block = wide.len().checked_div(frames * cin).unwrap_or(0);
+        let block_rows = self.block_rows(block);
+        let mut acc: Vec<i32> = bias.repeat(frames * block_rows);
+        // Tap `tap` of a block's input row `h` lands on its output row `h * stride + tap`: one
+        // product per (row of the block, tap) over every frame.
         for h in 0..block {
-            for tap in 0..k {
-                let row = &mut acc[(h * stride + tap) * cout..(h * stride + tap + 1) * cout];
-                for (o, a) in row.iter_mut().enumerate() {
-                    let group = o / og;
-                    let x = &wide[h * cin + group * cg..h * cin + (group + 1) * cg];
-                    *a += lanes::dot_i16(x, &weights[(o * k + tap) * cg..(o * k + tap + 1) * cg]);
-                }
+            for (tap, w) in taps.iter().enumerate() {
+                let at = lanes::IntRows {
+                    rows: frames,
+                    acc_row: block_rows * cout,
+                    x_row: block * cin,
+                    run_step: 0,
+                    group_step: cg,
+                };
+                lanes::int_gemm(&mut acc[(h * stride + tap) * cout..], &wide[h * cin..], w, at);
             }
         }
-        acc.iter()
-            .enumerate()
-            .map(|(i, &a)| {
-                let o = i % cout;
-                let (requantizer, q) = &groups[o / og];
-                dequantize(requantizer.requantize(a, o % og), *q)
-            })
-            .collect()
+        let mut out = Vec::with_capacity(acc.len());
+        for row in acc.chunks_exact(cout) {
+            for (part, (requantizer, q)) in row.chunks_exact(og).zip(groups) {
+                out.extend(part.iter().enumerate().map(|(c, &a)| dequantize(requantizer.requantize(a, c), *q)));
+            }
+        }
+        out
     }
 }
