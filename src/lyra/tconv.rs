@@ -29,11 +29,20 @@ pub(crate) struct TconvShape {
 }
 
 enum Kind {
-    /// Per group and tap, `[in / groups, out / groups]`.
-    F32 { weights: Vec<PackedRhs>, bias: Vec<f32> },
+    F32 { weights: TapWeights, bias: Vec<f32> },
     /// Per tap, `[out, in / groups]` widened to i16 and packed for `lanes::int_gemm`; per
     /// group, its requantisation and output quantisation.
     Q8 { taps: Vec<PackedInt>, bias: Vec<i32>, input_zero_point: i32, groups: Vec<(Requantizer, QParams)> },
+}
+
+/// An f32 layer's weights.
+enum TapWeights {
+    /// Per group and tap, `[in / groups, out / groups]`: one product per tap over the block.
+    PerTap(Vec<PackedRhs>),
+    /// `[in, kernel * out]` (one group, few outputs): one product per input row, whose taps'
+    /// output rows are consecutive. The last layer has one output channel, where a product per
+    /// tap is one column wide and wastes all but one lane of every vector.
+    PerRow(PackedRhs),
 }
 
 /// One transposed convolution layer.
@@ -60,13 +69,23 @@ impl Tconv {
         let kind = match q {
             None => {
                 let w = t.f32(&format!("{prefix}.weight"), &w_shape)?;
-                let mut weights = Vec::with_capacity(g * k);
-                for group in 0..g {
-                    for tap in 0..k {
-                        let view = MatRef::new(&w[(group * og * k + tap) * cg..], og, cg, k * cg, 1);
-                        weights.push(PackedRhs::new(view.t()));
+                let weights = if g == 1 && cout < 8 {
+                    // Row i, column tap * out + o: w[o, tap, i].
+                    let rows: Vec<f32> = (0..cin)
+                        .flat_map(|i| (0..k).flat_map(move |tap| (0..cout).map(move |o| (o, tap, i))))
+                        .map(|(o, tap, i)| w[(o * k + tap) * cg + i])
+                        .collect();
+                    TapWeights::PerRow(PackedRhs::row_major(&rows, cin, k * cout))
+                } else {
+                    let mut per = Vec::with_capacity(g * k);
+                    for group in 0..g {
+                        for tap in 0..k {
+                            let view = MatRef::new(&w[(group * og * k + tap) * cg..], og, cg, k * cg, 1);
+                            per.push(PackedRhs::new(view.t()));
+                        }
                     }
-                }
+                    TapWeights::PerTap(per)
+                };
                 Kind::F32 { weights, bias: t.f32(&format!("{prefix}.bias"), &[cout])? }
             }
             Some((q_in, q_groups)) => {
@@ -134,7 +153,7 @@ impl Tconv {
         (block.max(1) - 1) * self.shape.stride + self.shape.kernel
     }
 
-    fn f32_block(&self, xb: &[f32], weights: &[PackedRhs], bias: &[f32]) -> Vec<f32> {
+    fn f32_block(&self, xb: &[f32], weights: &TapWeights, bias: &[f32]) -> Vec<f32> {
         let TconvShape { in_channels: cin, out_channels: cout, kernel: k, stride, groups: g } = self.shape;
         let (cg, og) = (cin / g, cout / g);
         let block = xb.len() / cin;
@@ -142,12 +161,24 @@ impl Tconv {
         if block == 0 {
             return y;
         }
-        for tap in 0..k {
-            for group in 0..g {
-                // Output rows tap, tap + stride, ...: one per input row.
-                let dst = MatMut::new(&mut y[tap * cout + group * og..], block, og, stride * cout, 1);
-                let lhs = MatRef::new(&xb[group * cg..], block, cg, cin, 1);
-                matmul(dst, lhs, weights[group * k + tap].view(), true);
+        match weights {
+            TapWeights::PerTap(per) => {
+                for tap in 0..k {
+                    for group in 0..g {
+                        // Output rows tap, tap + stride, ...: one per input row.
+                        let dst = MatMut::new(&mut y[tap * cout + group * og..], block, og, stride * cout, 1);
+                        let lhs = MatRef::new(&xb[group * cg..], block, cg, cin, 1);
+                        matmul(dst, lhs, per[group * k + tap].view(), true);
+                    }
+                }
+            }
+            TapWeights::PerRow(w) => {
+                // Input row h adds onto output rows h * stride.. (its taps, ascending). The last
+                // row first: an output row then meets its taps in ascending order, as above.
+                for h in (0..block).rev() {
+                    let dst = MatMut::row_major(&mut y[h * stride * cout..][..k * cout], 1, k * cout);
+                    matmul(dst, MatRef::row_major(&xb[h * cin..][..cin], 1, cin), w.view(), true);
+                }
             }
         }
         y
