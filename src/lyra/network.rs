@@ -34,6 +34,8 @@ enum Op {
 }
 
 struct Layer {
+    /// `<network>.<index> <kind and shape>`, for `encodec bench --profile`.
+    label: String,
     op: Op,
     inputs: Vec<usize>,
     output: usize,
@@ -197,7 +199,8 @@ impl Network {
             ids.insert(output, types.len());
             types.push(ty);
             channels.push(width);
-            layers.push(Layer { op, inputs, output: types.len() - 1 });
+            let label = format!("{prefix}.{} {}", layers.len(), describe(spec));
+            layers.push(Layer { label, op, inputs, output: types.len() - 1 });
         }
         let output =
             *ids.get(plan.output.as_str()).ok_or_else(|| bad(format!("no value `{}`", plan.output)))?;
@@ -247,7 +250,7 @@ impl Network {
             let arg = |k: usize| {
                 values[layer.inputs[k]].as_ref().expect("made before it is read (checked at load)")
             };
-            let out = match (&layer.op, &mut state.layers[l]) {
+            let out = crate::profile::time(|| layer.label.clone(), || match (&layer.op, &mut state.layers[l]) {
                 (Op::Conv(conv), Some(LayerState::Conv(s))) => conv.forward(s, arg(0)),
                 (Op::Tconv(tconv), Some(LayerState::Tconv(s))) => Act::F32(tconv.forward(s, arg(0), frames)),
                 (Op::LeakyRelu { alpha }, _) => Act::F32(lanes::map(arg(0).f32(), |x| leaky_relu(x, *alpha))),
@@ -259,7 +262,7 @@ impl Network {
                 (Op::Quantize(q), _) => Act::Q8(lanes::map(arg(0).f32(), |x| q.quantize(x))),
                 (Op::Dequantize(q), _) => Act::F32(lanes::map(arg(0).q8(), |x| dequantize(x, *q))),
                 _ => unreachable!("a stateful layer always has its state"),
-            };
+            });
             values[layer.output] = Some(out);
             for &v in &self.last_uses[l] {
                 values[v] = None;
@@ -269,6 +272,25 @@ impl Network {
             Some(Act::F32(v)) => v,
             _ => unreachable!("the output is f32 (checked at load)"),
         }
+    }
+}
+
+/// A layer's kind and shape, as `encodec bench --profile` names it.
+fn describe(spec: &LayerSpec) -> String {
+    let int8 = |q: bool| if q { " int8" } else { "" };
+    match spec {
+        LayerSpec::Conv { in_channels, out_channels, kernel, stride, dilation, groups, q_out, .. } => format!(
+            "conv{} {in_channels}->{out_channels} k{kernel} s{stride} d{dilation} g{groups}",
+            int8(q_out.is_some())
+        ),
+        LayerSpec::Tconv { in_channels, out_channels, kernel, stride, groups, q_out_groups, .. } => format!(
+            "tconv{} {in_channels}->{out_channels} k{kernel} s{stride} g{groups}",
+            int8(q_out_groups.is_some())
+        ),
+        LayerSpec::LeakyRelu { q_out, .. } => format!("leaky_relu{}", int8(q_out.is_some())),
+        LayerSpec::Add { q_out, .. } => format!("add{}", int8(q_out.is_some())),
+        LayerSpec::Quantize { .. } => "quantize".into(),
+        LayerSpec::Dequantize { .. } => "dequantize".into(),
     }
 }
 

@@ -131,12 +131,17 @@ pub fn run(args: Args, ui: &Ui) -> encodec::Result<()> {
         report["stream_encode_ms_per_frame"] = round(1e3 * stream.encode_s / frames).into();
     }
     println!("{report}");
-    if args.profile {
+    print_profile(args.profile);
+    Ok(())
+}
+
+/// With `--profile`, each layer's total time to stderr.
+fn print_profile(enabled: bool) {
+    if enabled {
         for (layer, seconds, calls) in profile::totals() {
             eprintln!("{seconds:>9.4} s {calls:>5}x  {layer}");
         }
     }
-    Ok(())
 }
 
 /// Lyra: the batch encode (encoder and quantizer) and decode (quantizer and LyraGAN), best of
@@ -161,6 +166,7 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
         .build()
         .map_err(|e| encodec::Error::Threads(e.to_string()))?;
     let (mut encode_s, mut decode_s, mut encoder_s) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    profile::enable(args.profile);
     pool.install(|| -> encodec::Result<()> {
         for _ in 0..args.repeat.max(1) {
             let start = Instant::now();
@@ -192,7 +198,9 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
         "kernels": env_kernels()?,
         "bandwidth": bitrate.kbps(),
     });
+    profile::enable(false);
     println!("{report}");
+    print_profile(args.profile);
     Ok(())
 }
 
