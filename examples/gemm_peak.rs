@@ -34,7 +34,8 @@ const SHAPES: &[(&str, usize, usize, usize)] = &[
 ];
 
 fn main() {
-    let paths: Vec<Kernels> = match std::env::args().skip(1).map(|a| a.parse()).collect::<Result<Vec<_>, _>>() {
+    let paths: Vec<Kernels> = match std::env::args().skip(1).map(|a| a.parse()).collect::<Result<Vec<_>, _>>()
+    {
         Ok(paths) if !paths.is_empty() => paths,
         Ok(_) => Kernels::available(),
         Err(e) => return eprintln!("{e}"),
@@ -48,7 +49,10 @@ fn main() {
         println!("{kernels}: peak {peak:.1} multiply-adds/ns (register-only loop)");
         for &(name, m, k, n) in SHAPES {
             let rate = with_kernels(kernels, || gemm_fma_per_ns(m, k, n));
-            println!("  {name:<26} {m:>4}x{k:<5}x{n:<5} {rate:6.1}/ns  {:5.1} % of peak", 100.0 * rate / peak);
+            println!(
+                "  {name:<26} {m:>4}x{k:<5}x{n:<5} {rate:6.1}/ns  {:5.1} % of peak",
+                100.0 * rate / peak
+            );
         }
     }
 }
@@ -117,7 +121,9 @@ fn chains<const C: usize>(kernels: Kernels, steps: usize) -> f32 {
             }
         }
         let mut out = [0f32; 8];
-        acc.iter().for_each(|&a| _mm256_storeu_ps(out.as_mut_ptr(), _mm256_add_ps(a, _mm256_loadu_ps(out.as_ptr()))));
+        acc.iter().for_each(|&a| {
+            _mm256_storeu_ps(out.as_mut_ptr(), _mm256_add_ps(a, _mm256_loadu_ps(out.as_ptr())))
+        });
         out.iter().sum()
     }
     // SAFETY: `kernels.check()` passed, so the CPU runs the path's instructions.

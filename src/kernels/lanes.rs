@@ -49,7 +49,11 @@ impl PackedInt {
                             let c = b * INT_BLOCK + j;
                             for i in [2 * q, 2 * q + 1] {
                                 let real = c < group_cols && i < len;
-                                data.push(if real { w[(g * group_cols + c) * w_row + run * len + i] } else { 0 });
+                                data.push(if real {
+                                    w[(g * group_cols + c) * w_row + run * len + i]
+                                } else {
+                                    0
+                                });
                             }
                         }
                     }
@@ -214,7 +218,13 @@ fn int_tiles<const ODD: bool>(acc: &mut [i32], x: &[i16], w: &PackedInt, at: Int
 
 /// Rows `r0..r0 + R` of [`int_gemm`].
 #[inline(always)]
-fn int_tile<const R: usize, const ODD: bool>(acc: &mut [i32], x: &[i16], w: &PackedInt, at: IntRows, r0: usize) {
+fn int_tile<const R: usize, const ODD: bool>(
+    acc: &mut [i32],
+    x: &[i16],
+    w: &PackedInt,
+    at: IntRows,
+    r0: usize,
+) {
     let PackedInt { data, cols, group_cols, runs, len } = w;
     let blocks = group_cols.div_ceil(INT_BLOCK);
     let pairs = len.div_ceil(2);

@@ -48,16 +48,8 @@ enum Weights {
 }
 
 enum Kind {
-    F32 {
-        weights: Weights,
-        bias: Vec<f32>,
-    },
-    Q8 {
-        weights: IntWeights,
-        bias: Vec<i32>,
-        input_zero_point: i32,
-        requantizer: Requantizer,
-    },
+    F32 { weights: Weights, bias: Vec<f32> },
+    Q8 { weights: IntWeights, bias: Vec<i32>, input_zero_point: i32, requantizer: Requantizer },
 }
 
 /// An int8 layer's weights, widened to i16.

@@ -250,19 +250,26 @@ impl Network {
             let arg = |k: usize| {
                 values[layer.inputs[k]].as_ref().expect("made before it is read (checked at load)")
             };
-            let out = crate::profile::time(|| layer.label.clone(), || match (&layer.op, &mut state.layers[l]) {
-                (Op::Conv(conv), Some(LayerState::Conv(s))) => conv.forward(s, arg(0)),
-                (Op::Tconv(tconv), Some(LayerState::Tconv(s))) => Act::F32(tconv.forward(s, arg(0), frames)),
-                (Op::LeakyRelu { alpha }, _) => Act::F32(lanes::map(arg(0).f32(), |x| leaky_relu(x, *alpha))),
-                (Op::LeakyReluQ8(l), _) => Act::Q8(lanes::map(arg(0).q8(), |q| l.apply(q))),
-                (Op::Add, _) => Act::F32(lanes::zip_map(arg(0).f32(), arg(1).f32(), |a, b| a + b)),
-                (Op::AddQ8(add), _) => {
-                    Act::Q8(lanes::zip_map(arg(0).q8(), arg(1).q8(), |a, b| add.add(a, b)))
-                }
-                (Op::Quantize(q), _) => Act::Q8(lanes::map(arg(0).f32(), |x| q.quantize(x))),
-                (Op::Dequantize(q), _) => Act::F32(lanes::map(arg(0).q8(), |x| dequantize(x, *q))),
-                _ => unreachable!("a stateful layer always has its state"),
-            });
+            let out = crate::profile::time(
+                || layer.label.clone(),
+                || match (&layer.op, &mut state.layers[l]) {
+                    (Op::Conv(conv), Some(LayerState::Conv(s))) => conv.forward(s, arg(0)),
+                    (Op::Tconv(tconv), Some(LayerState::Tconv(s))) => {
+                        Act::F32(tconv.forward(s, arg(0), frames))
+                    }
+                    (Op::LeakyRelu { alpha }, _) => {
+                        Act::F32(lanes::map(arg(0).f32(), |x| leaky_relu(x, *alpha)))
+                    }
+                    (Op::LeakyReluQ8(l), _) => Act::Q8(lanes::map(arg(0).q8(), |q| l.apply(q))),
+                    (Op::Add, _) => Act::F32(lanes::zip_map(arg(0).f32(), arg(1).f32(), |a, b| a + b)),
+                    (Op::AddQ8(add), _) => {
+                        Act::Q8(lanes::zip_map(arg(0).q8(), arg(1).q8(), |a, b| add.add(a, b)))
+                    }
+                    (Op::Quantize(q), _) => Act::Q8(lanes::map(arg(0).f32(), |x| q.quantize(x))),
+                    (Op::Dequantize(q), _) => Act::F32(lanes::map(arg(0).q8(), |x| dequantize(x, *q))),
+                    _ => unreachable!("a stateful layer always has its state"),
+                },
+            );
             values[layer.output] = Some(out);
             for &v in &self.last_uses[l] {
                 values[v] = None;
@@ -279,10 +286,12 @@ impl Network {
 fn describe(spec: &LayerSpec) -> String {
     let int8 = |q: bool| if q { " int8" } else { "" };
     match spec {
-        LayerSpec::Conv { in_channels, out_channels, kernel, stride, dilation, groups, q_out, .. } => format!(
-            "conv{} {in_channels}->{out_channels} k{kernel} s{stride} d{dilation} g{groups}",
-            int8(q_out.is_some())
-        ),
+        LayerSpec::Conv { in_channels, out_channels, kernel, stride, dilation, groups, q_out, .. } => {
+            format!(
+                "conv{} {in_channels}->{out_channels} k{kernel} s{stride} d{dilation} g{groups}",
+                int8(q_out.is_some())
+            )
+        }
         LayerSpec::Tconv { in_channels, out_channels, kernel, stride, groups, q_out_groups, .. } => format!(
             "tconv{} {in_channels}->{out_channels} k{kernel} s{stride} g{groups}",
             int8(q_out_groups.is_some())

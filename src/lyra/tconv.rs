@@ -29,10 +29,18 @@ pub(crate) struct TconvShape {
 }
 
 enum Kind {
-    F32 { weights: TapWeights, bias: Vec<f32> },
+    F32 {
+        weights: TapWeights,
+        bias: Vec<f32>,
+    },
     /// Per tap, `[out, in / groups]` widened to i16 and packed for `lanes::int_gemm`; per
     /// group, its requantisation and output quantisation.
-    Q8 { taps: Vec<PackedInt>, bias: Vec<i32>, input_zero_point: i32, groups: Vec<(Requantizer, QParams)> },
+    Q8 {
+        taps: Vec<PackedInt>,
+        bias: Vec<i32>,
+        input_zero_point: i32,
+        groups: Vec<(Requantizer, QParams)>,
+    },
 }
 
 /// An f32 layer's weights.
@@ -97,7 +105,8 @@ impl Tconv {
                     .collect();
                 let w = t.i8_as_i16(&format!("{prefix}.weight"), &w_shape)?;
                 // Tap `tap` of output `o`: `w[o, tap, ..]`, `k * cg` apart from one output to the next.
-                let taps = (0..k).map(|tap| PackedInt::new(&w[tap * cg..], cout, og, 1, cg, k * cg)).collect();
+                let taps =
+                    (0..k).map(|tap| PackedInt::new(&w[tap * cg..], cout, og, 1, cg, k * cg)).collect();
                 Kind::Q8 {
                     taps,
                     bias: t.i32(&format!("{prefix}.bias"), &[cout])?,
@@ -216,7 +225,9 @@ impl Tconv {
         let mut out = Vec::with_capacity(acc.len());
         for row in acc.chunks_exact(cout) {
             for (part, (requantizer, q)) in row.chunks_exact(og).zip(groups) {
-                out.extend(part.iter().enumerate().map(|(c, &a)| dequantize(requantizer.requantize(a, c), *q)));
+                out.extend(
+                    part.iter().enumerate().map(|(c, &a)| dequantize(requantizer.requantize(a, c), *q)),
+                );
             }
         }
         out
