@@ -164,25 +164,14 @@ mod int_x86 {
                         xr[t] = xp.add((r0 + t) * at.x_row + run * at.run_step + g * at.group_step);
                     }
                     for q in 0..len / 2 {
-                        let w0 = _mm256_loadu_si256(wr.add(q * 2 * INT_BLOCK) as *const __m256i);
-                        let w1 = _mm256_loadu_si256(wr.add(q * 2 * INT_BLOCK + 16) as *const __m256i);
-                        for t in 0..R {
-                            let pair = _mm256_set1_epi32((xr[t].add(2 * q) as *const i32).read_unaligned());
-                            sums[t][0] = _mm256_add_epi32(sums[t][0], _mm256_madd_epi16(pair, w0));
-                            sums[t][1] = _mm256_add_epi32(sums[t][1], _mm256_madd_epi16(pair, w1));
-                        }
+                        let pairs = xr.map(|x| (x.add(2 * q) as *const i32).read_unaligned());
+                        madd(&mut sums, pairs, wr.add(q * 2 * INT_BLOCK));
                     }
                     if len % 2 == 1 {
                         // The last value alone (its pair's second weight is zero, and the
                         // value after it may lie outside the input).
                         let q = len / 2;
-                        let w0 = _mm256_loadu_si256(wr.add(q * 2 * INT_BLOCK) as *const __m256i);
-                        let w1 = _mm256_loadu_si256(wr.add(q * 2 * INT_BLOCK + 16) as *const __m256i);
-                        for t in 0..R {
-                            let pair = _mm256_set1_epi32(*xr[t].add(2 * q) as u16 as i32);
-                            sums[t][0] = _mm256_add_epi32(sums[t][0], _mm256_madd_epi16(pair, w0));
-                            sums[t][1] = _mm256_add_epi32(sums[t][1], _mm256_madd_epi16(pair, w1));
-                        }
+                        madd(&mut sums, xr.map(|x| *x.add(2 * q) as u16 as i32), wr.add(q * 2 * INT_BLOCK));
                     }
                 }
                 let width = (group_cols - b * INT_BLOCK).min(INT_BLOCK);
@@ -196,6 +185,19 @@ mod int_x86 {
                     }
                 }
             }
+        }
+    }
+
+    /// `sums[t] += pmaddwd(broadcast pairs[t], the 16 x 2 weights at w)` for each row `t`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn madd<const R: usize>(sums: &mut [[__m256i; 2]; R], pairs: [i32; R], w: *const i16) {
+        let w0 = _mm256_loadu_si256(w as *const __m256i);
+        let w1 = _mm256_loadu_si256(w.add(16) as *const __m256i);
+        for (sum, pair) in sums.iter_mut().zip(pairs) {
+            let pair = _mm256_set1_epi32(pair);
+            sum[0] = _mm256_add_epi32(sum[0], _mm256_madd_epi16(pair, w0));
+            sum[1] = _mm256_add_epi32(sum[1], _mm256_madd_epi16(pair, w1));
         }
     }
 }

@@ -88,15 +88,7 @@ impl Conv {
                     // [out, kernel * in] seen transposed: [kernel * in, out].
                     Weights::Dense(PackedRhs::new(MatRef::row_major(&w, cout, k * cin).t()))
                 } else {
-                    let mut per = Vec::with_capacity(g * k);
-                    for group in 0..g {
-                        for tap in 0..k {
-                            // Rows (group's outputs) of [out, kernel * in/g], tap's columns.
-                            let view = MatRef::new(&w[(group * og * k + tap) * cg..], og, cg, k * cg, 1);
-                            per.push(PackedRhs::new(view.t()));
-                        }
-                    }
-                    Weights::Grouped(per)
+                    Weights::Grouped(pack_taps(&w, g, k, og, cg))
                 };
                 Kind::F32 { weights, bias }
             }
@@ -215,6 +207,20 @@ impl Conv {
         }
         acc
     }
+}
+
+/// Weights `[out, kernel, in / groups]` as one GEMM right-hand side `[in / groups, out /
+/// groups]` per group and tap (group-major), for layers that multiply tap by tap.
+pub(super) fn pack_taps(w: &[f32], groups: usize, kernel: usize, og: usize, cg: usize) -> Vec<PackedRhs> {
+    let mut per = Vec::with_capacity(groups * kernel);
+    for group in 0..groups {
+        for tap in 0..kernel {
+            // Rows (group's outputs) of [out, kernel * in/g], tap's columns.
+            let view = MatRef::new(&w[(group * og * kernel + tap) * cg..], og, cg, kernel * cg, 1);
+            per.push(PackedRhs::new(view.t()));
+        }
+    }
+    per
 }
 
 /// How an int8 layer's sums read the window: `(runs, len, run_step, group_step)`. Each

@@ -13,6 +13,7 @@ use crate::kernels::gemm::{matmul, MatMut, MatRef, PackedRhs};
 use crate::kernels::lanes::{self, PackedInt};
 use crate::Result;
 
+use super::conv::pack_taps;
 use super::plan::QParams;
 use super::quant::{dequantize, Requantizer};
 use super::tensors::Tensors;
@@ -85,14 +86,7 @@ impl Tconv {
                         .collect();
                     TapWeights::PerRow(PackedRhs::row_major(&rows, cin, k * cout))
                 } else {
-                    let mut per = Vec::with_capacity(g * k);
-                    for group in 0..g {
-                        for tap in 0..k {
-                            let view = MatRef::new(&w[(group * og * k + tap) * cg..], og, cg, k * cg, 1);
-                            per.push(PackedRhs::new(view.t()));
-                        }
-                    }
-                    TapWeights::PerTap(per)
+                    TapWeights::PerTap(pack_taps(&w, g, k, og, cg))
                 };
                 Kind::F32 { weights, bias: t.f32(&format!("{prefix}.bias"), &[cout])? }
             }
@@ -128,28 +122,29 @@ impl Tconv {
         let TconvShape { in_channels: cin, out_channels: cout, stride, .. } = self.shape;
         let rows = x.len() / cin;
         let block = rows.checked_div(frames).unwrap_or(0);
-        let mut out = Vec::with_capacity(rows * stride * cout);
-        // The int8 products of every frame at once (exact, so in any order); the f32 overlap
-        // is then added frame by frame, as for f32 layers.
-        let q8_rows = match (&self.kind, x) {
+        let block_rows = self.block_rows(block);
+        let y_len = block_rows * cout;
+        // Every frame's block first (each stands alone until the overlap joins them; the int8
+        // products of all frames in one pass, exact), then the f32 overlap frame by frame.
+        let mut ys = match (&self.kind, x) {
+            (Kind::F32 { weights, bias }, Act::F32(x)) => {
+                let mut ys = bias.repeat(frames * block_rows);
+                for (f, y) in ys.chunks_exact_mut(y_len).enumerate() {
+                    self.f32_block(&x[f * block * cin..(f + 1) * block * cin], weights, y);
+                }
+                ys
+            }
             (Kind::Q8 { taps, bias, input_zero_point, groups }, Act::Q8(x)) => {
                 let zero_point = *input_zero_point as i16;
                 let wide = lanes::map(&x[..frames * block * cin], |q| q as i16 - zero_point);
                 self.q8_blocks(&wide, frames, taps, bias, groups)
             }
-            _ => Vec::new(),
+            _ => unreachable!("layer and value types are checked at load"),
         };
-        let y_len = self.block_rows(block) * cout;
-        for f in 0..frames {
-            let mut y = match (&self.kind, x) {
-                (Kind::F32 { weights, bias }, Act::F32(x)) => {
-                    self.f32_block(&x[f * block * cin..(f + 1) * block * cin], weights, bias)
-                }
-                (Kind::Q8 { .. }, Act::Q8(_)) => q8_rows[f * y_len..(f + 1) * y_len].to_vec(),
-                _ => unreachable!("layer and value types are checked at load"),
-            };
+        let emitted = block * stride * cout;
+        let mut out = Vec::with_capacity(frames * emitted);
+        for y in ys.chunks_exact_mut(y_len) {
             y.iter_mut().zip(overlap.iter()).for_each(|(y, &o)| *y += o);
-            let emitted = block * stride * cout;
             for (o, y) in overlap.chunks_exact_mut(cout).zip(y[emitted..].chunks_exact(cout)) {
                 o.iter_mut().zip(y).zip(&self.overlap_bias).for_each(|((o, &y), &b)| *o = y - b);
             }
@@ -162,13 +157,13 @@ impl Tconv {
         (block.max(1) - 1) * self.shape.stride + self.shape.kernel
     }
 
-    fn f32_block(&self, xb: &[f32], weights: &TapWeights, bias: &[f32]) -> Vec<f32> {
+    /// Adds one frame's block of input rows `xb` onto its output rows `y` (bias already in).
+    fn f32_block(&self, xb: &[f32], weights: &TapWeights, y: &mut [f32]) {
         let TconvShape { in_channels: cin, out_channels: cout, kernel: k, stride, groups: g } = self.shape;
         let (cg, og) = (cin / g, cout / g);
         let block = xb.len() / cin;
-        let mut y: Vec<f32> = bias.repeat(self.block_rows(block));
         if block == 0 {
-            return y;
+            return;
         }
         match weights {
             TapWeights::PerTap(per) => {
@@ -190,7 +185,6 @@ impl Tconv {
                 }
             }
         }
-        y
     }
 
     /// The rows of `frames` blocks of `wide.len() / frames / in` input rows each, block after
