@@ -19,8 +19,8 @@ pub struct FolderLock {
 }
 
 impl FolderLock {
-    /// Takes the folder's lock, or fails at once with [`Error::Busy`] if another migration
-    /// holds it.
+    /// Takes the folder's lock, or fails with [`Error::Busy`] if another migration holds it
+    /// (after at most 0.3 s).
     pub fn acquire(dir: &Path) -> Result<Self> {
         let path = dir.join(LOCK_NAME);
         let io = |source| Error::Io { path: path.clone(), source };
@@ -32,7 +32,17 @@ impl FolderLock {
             .truncate(false)
             .open(&path)
             .map_err(io)?;
-        match file.try_lock() {
+        // A lock can outlive its holder for an instant: a process that forks (any thread
+        // spawning a child) gives the child a copy of every descriptor, the lock's too, until
+        // the child's exec closes it. A short, bounded wait tells that from a running migration.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
+        let mut locked = file.try_lock();
+        while matches!(locked, Err(std::fs::TryLockError::WouldBlock)) && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            locked = file.try_lock();
+        }
+        match locked {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut owner = String::new();

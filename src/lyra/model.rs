@@ -163,6 +163,18 @@ impl Lyra {
         self.decoder().synthesize(codes)
     }
 
+    /// LyraGAN's 16 kHz output for 64 features per frame (`[frames * 64]`, as [`Self::features`]
+    /// gives): decoding's last stage without the quantizer, for tests and tools.
+    pub fn synthesize_features(&self, features: &[f32]) -> Vec<f32> {
+        let mut state = self.decoder.new_state();
+        let mut out = Vec::with_capacity(features.len() / self.features * FRAME_SAMPLES);
+        for chunk in features.chunks(BATCH_FRAMES * self.features) {
+            let frames = chunk.len() / self.features;
+            out.extend(self.decoder.run(&mut state, chunk[..frames * self.features].to_vec(), frames));
+        }
+        out
+    }
+
     fn synthesize_with(&self, state: &mut NetworkState, codes: &[Vec<u8>]) -> Vec<f32> {
         let mut features = vec![0.0; codes.len() * self.features];
         for (frame, c) in features.chunks_exact_mut(self.features).zip(codes) {
@@ -250,5 +262,26 @@ impl LyraDecoder<'_> {
             out.extend(self.model.synthesize_with(&mut self.state, chunk));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// LyraGAN on the quantizer's features is the decode of the codes, across batch chunks.
+    #[test]
+    fn synthesize_features_is_the_decode_without_the_quantizer() {
+        let lyra = Lyra::bundled().unwrap();
+        let frames = BATCH_FRAMES + 7;
+        let pcm: Vec<f32> = (0..frames * FRAME_SAMPLES).map(|i| 0.3 * (i as f32 * 0.031).sin()).collect();
+        let codes = lyra.codes(&pcm, Bitrate::Kbps6.quantizers());
+        let mut features = vec![0.0; frames * lyra.features];
+        for (frame, c) in features.chunks_exact_mut(lyra.features).zip(&codes) {
+            lyra.rvq.decode(c, frame);
+        }
+        let from_features = lyra.synthesize_features(&features);
+        assert_eq!(from_features.len(), frames * FRAME_SAMPLES);
+        assert!(from_features == lyra.synthesize(&codes));
     }
 }

@@ -165,7 +165,8 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
         .num_threads(threads)
         .build()
         .map_err(|e| encodec::Error::Threads(e.to_string()))?;
-    let (mut encode_s, mut decode_s, mut encoder_s) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let (mut encode_s, mut decode_s) = (f64::INFINITY, f64::INFINITY);
+    let (mut encoder_s, mut decoder_s) = (f64::INFINITY, f64::INFINITY);
     profile::enable(args.profile);
     pool.install(|| -> encodec::Result<()> {
         for _ in 0..args.repeat.max(1) {
@@ -177,8 +178,12 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
             decode_s = decode_s.min(start.elapsed().as_secs_f64());
             // The encoder network alone (its features, no quantizer), to set beside others'.
             let start = Instant::now();
-            std::hint::black_box(lyra.features(&pcm));
+            let features = std::hint::black_box(lyra.features(&pcm));
             encoder_s = encoder_s.min(start.elapsed().as_secs_f64());
+            // LyraGAN alone (features in, samples out, no quantizer).
+            let start = Instant::now();
+            std::hint::black_box(lyra.synthesize_features(&features));
+            decoder_s = decoder_s.min(start.elapsed().as_secs_f64());
         }
         Ok(())
     })?;
@@ -194,6 +199,7 @@ fn run_lyra(args: Args, ui: &Ui) -> encodec::Result<()> {
         "encode_us_per_frame": round(1e6 * encode_s / frames),
         "decode_us_per_frame": round(1e6 * decode_s / frames),
         "encoder_network_us_per_frame": round(1e6 * encoder_s / frames),
+        "decoder_network_us_per_frame": round(1e6 * decoder_s / frames),
         "threads": threads,
         "kernels": env_kernels()?,
         "bandwidth": bitrate.kbps(),
