@@ -48,46 +48,31 @@ def main():
         codes = [qenc(input_frames=f, num_quantizers=nq)['output_0'].reshape(-1).astype(np.int32) for f in feats]
         for c in codes:
             c[30:] = -1
-        best = dict.fromkeys(['encoder', 'quantizer_encode', 'quantizer_decode', 'lyragan'], 1e9)
+        best = dict.fromkeys(['encoder', 'quantizer_encode', 'quantizer_decode', 'lyragan',
+                              'encoder_io', 'lyragan_io'], 1e9)
 
         def timed(key, fn):
             t = time.perf_counter()
             fn()
             best[key] = min(best[key], time.perf_counter() - t)
 
-        def run_encoder():
-            for f in frames:
-                enc.set_tensor(ei, f)
-                enc.invoke()
-                enc.get_tensor(eo)
+        # Without `invoke`: what Python adds around each one (the same tensor copies in and
+        # out), subtracted from the network figures ("_net") so they time the networks alone
+        # (the binding's call into Invoke, about a microsecond, stays in).
+        def run(interpreter, inputs, i, o, invoke=True):
+            for x in inputs:
+                interpreter.set_tensor(i, x)
+                if invoke:
+                    interpreter.invoke()
+                interpreter.get_tensor(o)
 
-        def run_gan():
-            for f in feats:
-                gan.set_tensor(gi, f)
-                gan.invoke()
-                gan.get_tensor(go)
-
-        # What Python adds around each invoke: the same tensor copies in and out, no invoke.
-        # Subtracted from the network figures ("_net"), so they time the networks alone (the
-        # binding's call into Invoke, about a microsecond, stays in).
-        def io_encoder():
-            for f in frames:
-                enc.set_tensor(ei, f)
-                enc.get_tensor(eo)
-
-        def io_gan():
-            for f in feats:
-                gan.set_tensor(gi, f)
-                gan.get_tensor(go)
-
-        best['encoder_io'] = best['lyragan_io'] = 1e9
         for _ in range(args.repeat):
-            timed('encoder_io', io_encoder)
-            timed('lyragan_io', io_gan)
-            timed('encoder', run_encoder)
+            timed('encoder_io', lambda: run(enc, frames, ei, eo, invoke=False))
+            timed('lyragan_io', lambda: run(gan, feats, gi, go, invoke=False))
+            timed('encoder', lambda: run(enc, frames, ei, eo))
             timed('quantizer_encode', lambda: [qenc(input_frames=f, num_quantizers=nq) for f in feats])
             timed('quantizer_decode', lambda: [qdec(encoding_indices=c.reshape(46, 1, 1)) for c in codes])
-            timed('lyragan', run_gan)
+            timed('lyragan', lambda: run(gan, feats, gi, go))
         us = {k: v / n * 1e6 for k, v in best.items()}
         us['encode'] = us['encoder'] + us['quantizer_encode']
         us['decode'] = us['quantizer_decode'] + us['lyragan']

@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -35,11 +36,10 @@ impl FolderLock {
         // A lock can outlive its holder for an instant: a process that forks (any thread
         // spawning a child) gives the child a copy of every descriptor, the lock's too, until
         // the child's exec closes it. A short, bounded wait tells that from a running migration.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
+        let deadline = Instant::now() + Duration::from_millis(300);
         let mut locked = file.try_lock();
-        while matches!(locked, Err(std::fs::TryLockError::WouldBlock)) && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(std::time::Duration::from_millis(10));
+        while matches!(locked, Err(std::fs::TryLockError::WouldBlock)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
             locked = file.try_lock();
         }
         match locked {

@@ -164,23 +164,29 @@ impl Lyra {
     }
 
     /// LyraGAN's 16 kHz output for 64 features per frame (`[frames * 64]`, as [`Self::features`]
-    /// gives): decoding's last stage without the quantizer, for tests and tools.
+    /// gives; a trailing partial frame ignored): decoding's last stage without the quantizer,
+    /// for tests and tools.
     pub fn synthesize_features(&self, features: &[f32]) -> Vec<f32> {
-        let mut state = self.decoder.new_state();
-        let mut out = Vec::with_capacity(features.len() / self.features * FRAME_SAMPLES);
-        for chunk in features.chunks(BATCH_FRAMES * self.features) {
-            let frames = chunk.len() / self.features;
-            out.extend(self.decoder.run(&mut state, chunk[..frames * self.features].to_vec(), frames));
-        }
-        out
+        self.synthesize_features_with(&mut self.decoder.new_state(), features)
     }
 
-    fn synthesize_with(&self, state: &mut NetworkState, codes: &[Vec<u8>]) -> Vec<f32> {
+    /// The quantizer's features for each frame's codes (`[frames * 64]`).
+    fn dequantize(&self, codes: &[Vec<u8>]) -> Vec<f32> {
         let mut features = vec![0.0; codes.len() * self.features];
         for (frame, c) in features.chunks_exact_mut(self.features).zip(codes) {
             self.rvq.decode(c, frame);
         }
-        self.decoder.run(state, features, codes.len())
+        features
+    }
+
+    /// LyraGAN over whole frames of `features`, continuing `state`, a batch of frames at a time.
+    fn synthesize_features_with(&self, state: &mut NetworkState, features: &[f32]) -> Vec<f32> {
+        let frames = features.len() / self.features;
+        let mut out = Vec::with_capacity(frames * FRAME_SAMPLES);
+        for chunk in features[..frames * self.features].chunks(BATCH_FRAMES * self.features) {
+            out.extend(self.decoder.run(state, chunk.to_vec(), chunk.len() / self.features));
+        }
+        out
     }
 }
 
@@ -255,13 +261,9 @@ impl LyraDecoder<'_> {
         Ok(self.synthesize(&codes))
     }
 
-    /// The output for each frame's codes, continuing the stream, a batch of frames at a time.
+    /// The output for each frame's codes, continuing the stream.
     fn synthesize(&mut self, codes: &[Vec<u8>]) -> Vec<f32> {
-        let mut out = Vec::with_capacity(codes.len() * FRAME_SAMPLES);
-        for chunk in codes.chunks(BATCH_FRAMES) {
-            out.extend(self.model.synthesize_with(&mut self.state, chunk));
-        }
-        out
+        self.model.synthesize_features_with(&mut self.state, &self.model.dequantize(codes))
     }
 }
 
@@ -276,11 +278,7 @@ mod tests {
         let frames = BATCH_FRAMES + 7;
         let pcm: Vec<f32> = (0..frames * FRAME_SAMPLES).map(|i| 0.3 * (i as f32 * 0.031).sin()).collect();
         let codes = lyra.codes(&pcm, Bitrate::Kbps6.quantizers());
-        let mut features = vec![0.0; frames * lyra.features];
-        for (frame, c) in features.chunks_exact_mut(lyra.features).zip(&codes) {
-            lyra.rvq.decode(c, frame);
-        }
-        let from_features = lyra.synthesize_features(&features);
+        let from_features = lyra.synthesize_features(&lyra.dequantize(&codes));
         assert_eq!(from_features.len(), frames * FRAME_SAMPLES);
         assert!(from_features == lyra.synthesize(&codes));
     }
